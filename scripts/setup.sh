@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Idempotent set-up for minikube-py on Debian 12, as root.
+#   - installs the Debian packages the project uses
+#   - unpacks Debian's kubectl (kubernetes-client) into .run/tools when another
+#     package already owns /usr/bin/kubectl
+#   - creates .venv with the project and its test dependencies
+#   - starts etcd and dockerd when they are not already running
+# Running it twice is fine: every step checks before it acts.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN_DIR="${MK_RUN_DIR:-$ROOT/.run}"
+ETCD_ENDPOINT="${MK_ETCD:-127.0.0.1:2379}"
+PACKAGES=(etcd-server etcd-client docker.io iptables conntrack iproute2
+          busybox-static python3 python3-venv python3-pip curl ca-certificates)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the packages from trying to start their own services
+    # (etcd's would take port 2379 with its own data dir); we start them below.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
+}
+
+install_kubectl() {
+  # Debian's kubectl 1.20 from the kubernetes-client package. When another
+  # package owns /usr/bin/kubectl we unpack ours into .run/tools instead.
+  local tools="$RUN_DIR/tools"
+  [ -x "$tools/usr/bin/kubectl" ] && return
+  local owner
+  owner="$(dpkg -S /usr/bin/kubectl 2>/dev/null | cut -d: -f1 || true)"
+  if [ -z "$owner" ]; then
+    log "installing kubernetes-client (kubectl)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
+    mkdir -p "$tools/usr/bin"; ln -sf /usr/bin/kubectl "$tools/usr/bin/kubectl"
+  else
+    log "unpacking kubernetes-client into $tools (/usr/bin/kubectl belongs to $owner)"
+    local tmp; tmp="$(mktemp -d)"
+    (cd "$tmp" && apt-get download -qq kubernetes-client >/dev/null)
+    mkdir -p "$tools"; dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$tools"; rm -rf "$tmp"
+  fi
+}
+
+create_venv() {
+  local stamp="$ROOT/.venv/.installed"
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    log "creating .venv"
+    /usr/bin/python3 -m venv "$ROOT/.venv"
+  fi
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    log "installing the project into .venv"
+    "$ROOT/.venv/bin/pip" install -q --upgrade pip
+    "$ROOT/.venv/bin/pip" install -q -e "$ROOT[test]"
+    touch "$stamp"
+  fi
+}
+
+start_etcd() {
+  if ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINT" --command-timeout=2s endpoint health >/dev/null 2>&1; then
+    log "etcd already running at $ETCD_ENDPOINT"; return
+  fi
+  log "starting etcd at $ETCD_ENDPOINT (data in $RUN_DIR/etcd)"
+  mkdir -p "$RUN_DIR"
+  nohup etcd --name minikube-py --data-dir "$RUN_DIR/etcd" --logger zap --log-outputs stderr \
+    --listen-client-urls "http://$ETCD_ENDPOINT" --advertise-client-urls "http://$ETCD_ENDPOINT" \
+    --listen-peer-urls http://127.0.0.1:2380 >"$RUN_DIR/etcd.log" 2>&1 &
+  echo $! >"$RUN_DIR/etcd.pid"
+  for _ in $(seq 50); do
+    ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINT" --command-timeout=1s endpoint health >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  log "etcd did not become healthy; see $RUN_DIR/etcd.log"; exit 1
+}
+
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then log "dockerd already running"; return; fi
+  log "starting dockerd (log in $RUN_DIR/dockerd.log)"
+  mkdir -p "$RUN_DIR"
+  nohup dockerd >"$RUN_DIR/dockerd.log" 2>&1 &
+  echo $! >"$RUN_DIR/dockerd.pid"
+  for _ in $(seq 100); do docker info >/dev/null 2>&1 && return; sleep 0.3; done
+  log "dockerd did not start; see $RUN_DIR/dockerd.log"; exit 1
+}
+
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+install_packages
+install_kubectl
+create_venv
+start_etcd
+start_dockerd
+log "ready"
