@@ -17,6 +17,9 @@ if ! curl -sf "$API/readyz" >/dev/null 2>&1; then
   echo $! >"$RUN/apiserver.pid"
   for _ in $(seq 100); do curl -sf "$API/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 fi
+# start from a clean slate so the demo can run again
+curl -s -X DELETE "$API/api/v1/namespaces/demo/pods/hello?gracePeriodSeconds=0" -o /dev/null || true
+curl -s -X DELETE "$API/apis/apps/v1/namespaces/demo/deployments/web" -o /dev/null || true
 show() { echo; echo "\$ $*"; "$@"; echo; }
 J='Content-Type: application/json'
 
@@ -36,5 +39,4 @@ show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"kind": "Po
 if [ -x "$RUN/tools/usr/bin/kubectl" ]; then
   show "$RUN/tools/usr/bin/kubectl" --server "$API" get pods,deployments -n demo
 fi
-curl -s -X DELETE "$API/api/v1/namespaces/demo" -o /dev/null
 echo "The API server keeps running on $API (pid $(cat "$RUN/apiserver.pid" 2>/dev/null || echo '?')); stop it with: kill \$(cat $RUN/apiserver.pid)"
