@@ -1,0 +1,157 @@
+"""The REST verbs, generic over every served type (Kubernetes' generic registry).
+
+    POST   collection            create          PUT    object   update (replace)
+    GET    object                get             PATCH  object   patch (3 formats)
+    GET    collection            list / watch    DELETE object   delete (graceful, finalizers)
+                                                 DELETE collection  deletecollection
+
+Each write runs the same pipeline as Kubernetes' apiserver: decode, fill the
+server-owned metadata, let the type's strategy adjust, default, validate, and
+store in one etcd transaction. Subresources live in subresources.py, the
+update/patch pipeline in updates.py, deletion in deletion.py, watch in watch.py.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from minikube_py.api import errors
+from minikube_py.api.defaults import apply_defaults
+from minikube_py.api.resources import RESOURCES, ResourceType, by_kind
+from minikube_py.api.validation import validate
+
+from . import objectmeta, routing, tables
+from .deletion import Deleter
+from .http import is_dry_run, json_response, read_body
+from .listing import Lister, ListQuery
+from .routing import RequestInfo
+from .storage import Store
+from .strategies import Strategy, strategy_for
+from .subresources import Subresources
+from .updates import Updater
+from .watch import serve_watch
+from .watchcache import WatchCache
+
+log = logging.getLogger("apiserver.handlers")
+NAMESPACES = by_kind("v1", "Namespace")
+# HTTP method -> Kubernetes verb (the verb names are also this class's method names)
+COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
+OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+class ResourceApi:
+    """Routes every resource request to the verb that serves it."""
+
+    def __init__(self, store: Store, cache: WatchCache, config: dict[str, Any]) -> None:
+        self.store = store
+        self.cache = cache
+        self.config = config
+        self.strategies: dict[str, Strategy] = {rt.plural: strategy_for(rt, config) for rt in RESOURCES}
+        self.lister = Lister(store)
+        self.updater = Updater(store, self.strategies)
+        self.deleter = Deleter(store, self.strategies, self.lister)
+        self.subresources = Subresources(store, self.updater, config)
+
+    # -- entry points from the router ------------------------------------
+    async def core(self, request: web.Request) -> web.StreamResponse:
+        return await self.dispatch(request, "", "v1", request.match_info["tail"])
+
+    async def grouped(self, request: web.Request) -> web.StreamResponse:
+        info = request.match_info
+        return await self.dispatch(request, info["group"], info["version"], info["tail"])
+
+    async def dispatch(self, request: web.Request, group: str, version: str, path: str) -> web.StreamResponse:
+        info = routing.parse(group, version, path)
+        method = request.method
+        if info.subresource:
+            return await self.subresources.serve(request, info)
+        if info.legacy_watch or (method == "GET" and info.is_collection and request.query.get("watch") in
+                                 ("1", "true", "True")):
+            return await serve_watch(request, self.store, self.cache, info, ListQuery.parse(request, info.rt),
+                                     self.config)
+        verbs = COLLECTION_VERBS if info.is_collection else OBJECT_VERBS
+        verb = verbs.get(method)
+        handler = getattr(self, verb) if verb and verb in info.rt.verbs else None
+        if handler is None:
+            raise errors.method_not_allowed(f"{method} is not supported on {info.rt.plural}"
+                                            f"{'' if info.is_collection else ' objects'}")
+        return await handler(request, info)
+
+    # -- verbs ------------------------------------------------------------
+    async def get(self, request: web.Request, info: RequestInfo) -> web.Response:
+        obj = await self.store.get(info.rt, info.namespace, info.name)
+        table = tables.table_request(request.headers.get("Accept", ""))
+        if table:
+            return json_response(tables.to_table(info.rt, [obj], table_version=table,
+                                                 include_object=request.query.get("includeObject", "Metadata")))
+        return json_response(obj)
+
+    async def list(self, request: web.Request, info: RequestInfo) -> web.Response:
+        query = ListQuery.parse(request, info.rt)
+        items, metadata = await self.lister.list(info.rt, info.namespace, query)
+        table = tables.table_request(request.headers.get("Accept", ""))
+        if table:
+            return json_response(tables.to_table(info.rt, items, table_version=table, list_metadata=metadata,
+                                                 include_object=request.query.get("includeObject", "Metadata")))
+        return json_response({"kind": info.rt.kind_list, "apiVersion": info.rt.api_version,
+                              "metadata": metadata, "items": items})
+
+    async def create(self, request: web.Request, info: RequestInfo) -> web.Response:
+        obj = objectmeta.check_type(info.rt, await read_body(request))
+        created = await self.create_object(info.rt, info.namespace, obj, dry_run=is_dry_run(request))
+        return json_response(created, 201)
+
+    async def create_object(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any],
+                            dry_run: bool = False) -> dict[str, Any]:
+        if rt.namespaced:
+            await self.check_namespace_open(namespace or (obj["metadata"].get("namespace")))
+        objectmeta.prepare_create(rt, obj, namespace)
+        strategy = self.strategies[rt.plural]
+        strategy.prepare_for_create(obj)
+        apply_defaults(rt, obj)
+        causes = validate(rt, obj)
+        if causes:
+            raise errors.invalid(rt.kind, str(obj["metadata"].get("name", "")), causes, rt.group)
+        if dry_run:
+            return obj
+        created = await strategy.create(self.store, obj)
+        log.debug("created %s %s/%s", rt.kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        return created
+
+    async def check_namespace_open(self, namespace: str | None) -> None:
+        """Objects can be created only in a namespace that exists and is not terminating."""
+        if not namespace:
+            raise errors.bad_request("a namespace is required for namespaced resources")
+        ns = await self.store.get(NAMESPACES, None, namespace)
+        if ns.get("status", {}).get("phase") == "Terminating" or ns["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden("namespaces", namespace, "unable to create new content in namespace "
+                                   f"{namespace} because it is being terminated")
+
+    async def update(self, request: web.Request, info: RequestInfo) -> web.Response:
+        body = objectmeta.check_type(info.rt, await read_body(request))
+        body_name = body["metadata"].get("name")
+        if body_name and body_name != info.name:
+            raise errors.bad_request(f"the name of the object ({body_name}) does not match the name on "
+                                     f"the URL ({info.name})")
+        body["metadata"]["name"] = info.name
+        dry_run = is_dry_run(request)
+        if info.rt.allow_create_on_update and not await self.store.exists(
+                self.store.key(info.rt, info.namespace, info.name)):
+            return json_response(await self.create_object(info.rt, info.namespace, body, dry_run), 201)
+        updated = await self.updater.replace(info, body, dry_run=dry_run)
+        return json_response(updated)
+
+    async def patch(self, request: web.Request, info: RequestInfo) -> web.Response:
+        patch = await read_body(request)
+        updated = await self.updater.patch(info, request.content_type, patch, dry_run=is_dry_run(request))
+        return json_response(updated)
+
+    async def delete(self, request: web.Request, info: RequestInfo) -> web.Response:
+        options = await read_body(request, required=False)
+        return await self.deleter.delete(request, info, options)
+
+    async def deletecollection(self, request: web.Request, info: RequestInfo) -> web.Response:
+        options = await read_body(request, required=False)
+        return await self.deleter.delete_collection(request, info, options)

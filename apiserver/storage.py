@@ -1,0 +1,259 @@
+"""Object storage on etcd, as the Kubernetes apiserver's etcd3 store does it.
+
+Every object is one etcd key, `<prefix>/<plural>/<namespace>/<name>` (or
+`<prefix>/<plural>/<name>` for cluster-scoped types), holding the object as
+JSON. Optimistic concurrency comes from etcd itself:
+
+- `metadata.resourceVersion` is the key's etcd `mod_revision`; it is not
+  stored in the value but filled in on every read.
+- create is a transaction "if create_revision(key) == 0 then put";
+- update and delete are "if mod_revision(key) == <the revision we read>";
+  a stale revision fails the transaction and becomes 409 Conflict.
+
+Extra compares and writes can ride in the same transaction (the Service IP
+and port allocator uses this to claim an address atomically with the Service).
+"""
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import aetcd
+import orjson
+from aetcd import rpc
+
+from minikube_py.api import errors
+from minikube_py.api.resources import ResourceType
+
+log = logging.getLogger("apiserver.storage")
+
+Object = dict[str, Any]
+
+
+@dataclass
+class TxnExtras:
+    """More conditions and writes for the same etcd transaction as the object's."""
+    absent_keys: list[bytes] = field(default_factory=list)   # must not exist yet
+    puts: list[tuple[bytes, bytes]] = field(default_factory=list)
+    deletes: list[bytes] = field(default_factory=list)
+
+
+class ExtrasConflict(Exception):
+    """The object's own precondition held, but one of the extra keys was taken."""
+
+
+class EtcdUnavailable(errors.ApiError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "ServiceUnavailable", f"etcd is unavailable: {detail}")
+
+
+def _prefix_end(prefix: bytes) -> bytes:
+    """The etcd range end that covers every key starting with `prefix`."""
+    return prefix[:-1] + bytes([prefix[-1] + 1])
+
+
+def _with_rv(value: bytes, revision: int) -> Object:
+    obj = orjson.loads(value)
+    obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+    return obj
+
+
+def encode(obj: Object) -> bytes:
+    """Serialize for etcd; the resourceVersion lives in etcd's own revision."""
+    meta = obj.get("metadata", {})
+    rv = meta.pop("resourceVersion", None)
+    try:
+        return orjson.dumps(obj)
+    finally:
+        if rv is not None:
+            meta["resourceVersion"] = rv
+
+
+class Store:
+    """Typed access to the objects of every resource type in one etcd."""
+
+    def __init__(self, client: aetcd.Client, prefix: str = "/registry") -> None:
+        self.client = client
+        self.prefix = prefix.rstrip("/")
+
+    # -- keys -------------------------------------------------------------
+    def key(self, rt: ResourceType, namespace: str | None, name: str) -> bytes:
+        if rt.namespaced:
+            return f"{self.prefix}/{rt.plural}/{namespace}/{name}".encode()
+        return f"{self.prefix}/{rt.plural}/{name}".encode()
+
+    def collection_prefix(self, rt: ResourceType, namespace: str | None = None) -> bytes:
+        if rt.namespaced and namespace:
+            return f"{self.prefix}/{rt.plural}/{namespace}/".encode()
+        return f"{self.prefix}/{rt.plural}/".encode()
+
+    # -- raw etcd calls (aetcd's helpers hide revision/limit; the stubs do not) ----
+    async def _call(self, method: str, request: Any) -> Any:
+        """Call a KV method ("Range", "Txn") of etcd's gRPC API, mapping errors to Status errors."""
+        try:
+            await self.client.connect()
+            return await getattr(self.client.kvstub, method)(request, metadata=self.client.metadata)
+        except rpc.AioRpcError as e:
+            if e.code() == rpc.StatusCode.OUT_OF_RANGE:   # "required revision has been compacted"
+                raise errors.gone(f"The provided resource version is too old: {e.details()}") from e
+            raise EtcdUnavailable(e.details() or str(e.code())) from e
+        except aetcd.exceptions.ClientError as e:
+            raise EtcdUnavailable(str(e)) from e
+
+    async def _range(self, key: bytes, range_end: bytes = b"", limit: int = 0, revision: int = 0) -> Any:
+        request = rpc.RangeRequest(key=key, range_end=range_end, limit=limit, revision=revision)
+        return await self._call("Range", request)
+
+    async def _txn(self, compares: list[Any], success: list[Any]) -> Any:
+        request = rpc.TxnRequest(compare=compares, success=success)
+        return await self._call("Txn", request)
+
+    @staticmethod
+    def _compare(key: bytes, target: str, value: int) -> Any:
+        compare = rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=getattr(rpc.Compare, target))
+        setattr(compare, {"CREATE": "create_revision", "MOD": "mod_revision"}[target], value)
+        return compare
+
+    @staticmethod
+    def _put(key: bytes, value: bytes, lease: int = 0) -> Any:
+        return rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))
+
+    @staticmethod
+    def _delete(key: bytes) -> Any:
+        return rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
+
+    def _extras_ops(self, extras: TxnExtras | None) -> tuple[list[Any], list[Any]]:
+        if extras is None:
+            return [], []
+        compares = [self._compare(k, "CREATE", 0) for k in extras.absent_keys]
+        ops = [self._put(k, v) for k, v in extras.puts] + [self._delete(k) for k in extras.deletes]
+        return compares, ops
+
+    # -- reads ------------------------------------------------------------
+    async def current_revision(self) -> int:
+        response = await self._range(f"{self.prefix}/".encode(), limit=1)
+        return response.header.revision
+
+    async def get_raw(self, key: bytes) -> tuple[Object | None, int]:
+        """(object or None, etcd header revision)."""
+        response = await self._range(key)
+        if not response.kvs:
+            return None, response.header.revision
+        kv = response.kvs[0]
+        return _with_rv(kv.value, kv.mod_revision), response.header.revision
+
+    async def exists(self, key: bytes) -> bool:
+        return bool((await self._range(key)).kvs)
+
+    async def get(self, rt: ResourceType, namespace: str | None, name: str) -> Object:
+        obj, _ = await self.get_raw(self.key(rt, namespace, name))
+        if obj is None:
+            raise errors.not_found(rt.plural, name, rt.group)
+        return obj
+
+    async def list(self, rt: ResourceType, namespace: str | None, *, limit: int = 0,
+                   start_key: bytes | None = None, revision: int = 0) -> tuple[list[Object], int, bytes | None]:
+        """One page of a collection: (items, list revision, next start key or None).
+
+        Later pages are read at the first page's revision, so a paged list is
+        one consistent snapshot, exactly like Kubernetes' `continue` tokens.
+        """
+        prefix = self.collection_prefix(rt, namespace)
+        if start_key is not None and not start_key.startswith(prefix):
+            raise errors.bad_request("continue token does not belong to this collection")
+        response = await self._range(start_key or prefix, _prefix_end(prefix),
+                                     limit=limit + 1 if limit else 0, revision=revision)
+        kvs = list(response.kvs)
+        next_key = None
+        if limit and len(kvs) > limit:
+            next_key = kvs[limit].key
+            kvs = kvs[:limit]
+        revision = revision or response.header.revision
+        return [_with_rv(kv.value, kv.mod_revision) for kv in kvs], revision, next_key
+
+    # -- writes -----------------------------------------------------------
+    async def create(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None,
+                     lease: int = 0) -> Object:
+        meta = obj["metadata"]
+        key = self.key(rt, meta.get("namespace"), meta["name"])
+        extra_compares, extra_ops = self._extras_ops(extras)
+        response = await self._txn([self._compare(key, "CREATE", 0), *extra_compares],
+                                   [self._put(key, encode(obj), lease), *extra_ops])
+        if not response.succeeded:
+            existing, _ = await self.get_raw(key)
+            if existing is not None:
+                raise errors.already_exists(rt.plural, meta["name"], rt.group)
+            raise ExtrasConflict()
+        meta["resourceVersion"] = str(response.header.revision)
+        return obj
+
+    async def update(self, rt: ResourceType, obj: Object, expected_rv: int,
+                     extras: TxnExtras | None = None) -> Object:
+        """Write `obj` if the stored object is still at `expected_rv`, else 409 Conflict."""
+        meta = obj["metadata"]
+        key = self.key(rt, meta.get("namespace"), meta["name"])
+        extra_compares, extra_ops = self._extras_ops(extras)
+        response = await self._txn([self._compare(key, "MOD", expected_rv), *extra_compares],
+                                   [self._put(key, encode(obj)), *extra_ops])
+        if not response.succeeded:
+            current, _ = await self.get_raw(key)
+            if current is None:
+                raise errors.not_found(rt.plural, meta["name"], rt.group)
+            if int(current["metadata"]["resourceVersion"]) != expected_rv:
+                raise errors.stale_conflict(rt.plural, meta["name"], rt.group)
+            raise ExtrasConflict()
+        meta["resourceVersion"] = str(response.header.revision)
+        return obj
+
+    async def delete(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None) -> Object:
+        """Remove `obj` if unchanged since it was read; returns it at the deletion revision."""
+        meta = obj["metadata"]
+        key = self.key(rt, meta.get("namespace"), meta["name"])
+        extra_compares, extra_ops = self._extras_ops(extras)
+        expected = int(meta["resourceVersion"])
+        response = await self._txn([self._compare(key, "MOD", expected), *extra_compares],
+                                   [self._delete(key), *extra_ops])
+        if not response.succeeded:
+            current, _ = await self.get_raw(key)
+            if current is None:
+                raise errors.not_found(rt.plural, meta["name"], rt.group)
+            raise errors.stale_conflict(rt.plural, meta["name"], rt.group)
+        meta["resourceVersion"] = str(response.header.revision)
+        return obj
+
+    async def guaranteed_update(self, rt: ResourceType, namespace: str | None, name: str,
+                                mutate: Callable[[Object], Awaitable[Object | None]],
+                                retries: int = 20) -> Object:
+        """Read-modify-write with retry on conflict (GuaranteedUpdate in Kubernetes).
+
+        `mutate` receives the current object and returns the new one, or None
+        to leave it unchanged. It may raise ApiError to abort.
+        """
+        for _ in range(retries):
+            current = await self.get(rt, namespace, name)
+            rv = int(current["metadata"]["resourceVersion"])
+            updated = await mutate(orjson.loads(orjson.dumps(current)))
+            if updated is None:
+                return current
+            try:
+                return await self.update(rt, updated, rv)
+            except errors.ApiError as e:
+                if e.reason != "Conflict":
+                    raise
+                log.debug("conflict updating %s/%s, retrying", rt.plural, name)
+        raise errors.stale_conflict(rt.plural, name, rt.group)
+
+
+def encode_continue(revision: int, start_key: bytes) -> str:
+    """The opaque `continue` token: the snapshot revision and where the next page starts."""
+    return base64.urlsafe_b64encode(orjson.dumps({"rv": revision, "start": start_key.decode()})).decode()
+
+
+def decode_continue(token: str) -> tuple[int, bytes]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(data["rv"]), data["start"].encode()
+    except (ValueError, KeyError, TypeError) as e:
+        raise errors.bad_request(f"invalid continue token: {e}") from e

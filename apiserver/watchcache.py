@@ -1,0 +1,273 @@
+"""The watch cache: one etcd watch fanned out to every HTTP watcher.
+
+Kubernetes' apiserver does not open an etcd watch per client. Its "cacher"
+keeps one watch per resource, a ring buffer of recent events, and hands each
+event to every interested watcher after filtering it by namespace and
+selectors. We do the same with a single etcd watch over the whole registry
+prefix (so its revision is also a valid bookmark for every resource):
+
+    etcd --watch--> WatchCache --(per resource ring buffer)--> Watcher queues --> HTTP streams
+
+A watcher asking for `resourceVersion=N` gets every event after N: replayed
+from the ring buffer when N is still covered, otherwise from a dedicated etcd
+watch starting at N+1 (which etcd refuses with "compacted" when N is too old;
+that becomes the 410 Expired ERROR event clients expect).
+
+Selectors see transitions: an object that stops matching a watcher's selector
+is sent to it as DELETED, one that starts matching as ADDED, as in Kubernetes.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import aetcd
+import orjson
+
+from minikube_py.api import errors
+from minikube_py.api.resources import RESOURCES, ResourceType
+
+from .storage import Object, Store, _prefix_end, _with_rv
+
+log = logging.getLogger("apiserver.watchcache")
+
+Matcher = Callable[[Object], bool]
+
+
+@dataclass
+class WatchEvent:
+    """One change of one object as etcd reported it, decoded once for all watchers."""
+    type: str                 # ADDED, MODIFIED or DELETED
+    revision: int
+    obj: Object
+    prev: Object | None
+    _json: bytes | None = field(default=None, repr=False)
+
+    def object_json(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self.obj)
+        return self._json
+
+
+async def _cancel_quietly(stream: Any) -> None:
+    """Cancel an aetcd watch; after a broken connection there may be nothing left to cancel."""
+    try:
+        await asyncio.shield(stream.cancel())
+    except Exception:  # noqa: BLE001 - the stream is gone either way
+        pass
+
+
+def event_line(event_type: str, object_json: bytes) -> bytes:
+    """One line of a watch stream: {"type": ..., "object": ...}."""
+    return b'{"type":"' + event_type.encode() + b'","object":' + object_json + b"}\n"
+
+
+class Watcher:
+    """One client's watch: filters events and queues ready-to-send lines."""
+
+    def __init__(self, rt: ResourceType, matches: Matcher, after_revision: int,
+                 max_queued: int = 10_000) -> None:
+        self.rt = rt
+        self.matches = matches
+        self.last_revision = after_revision   # events at or before this were already seen
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.max_queued = max_queued
+        self.closed = False
+        self.on_close: Callable[[Watcher], None] | None = None
+        # The newest revision this watcher is known to be complete up to (for bookmarks).
+        self.progress: Callable[[], int] = lambda: self.last_revision
+
+    def offer(self, event: WatchEvent) -> None:
+        if self.closed or event.revision <= self.last_revision:
+            return
+        now = self.matches(event.obj)
+        before = event.prev is not None and self.matches(event.prev)
+        if event.type == "DELETED":
+            event_type = "DELETED" if before else None
+        elif now:
+            event_type = "MODIFIED" if before else "ADDED"
+        else:
+            event_type = "DELETED" if before else None
+        self.last_revision = event.revision
+        if event_type is not None:
+            self._put(event_line(event_type, event.object_json()))
+
+    def send_initial(self, obj: Object) -> None:
+        """A synthetic ADDED for an object that existed when the watch began."""
+        self._put(event_line("ADDED", orjson.dumps(obj)))
+
+    def bookmark(self, revision: int) -> None:
+        mark = {"kind": self.rt.kind, "apiVersion": self.rt.api_version,
+                "metadata": {"resourceVersion": str(revision)}}
+        self._put(event_line("BOOKMARK", orjson.dumps(mark)))
+
+    def fail(self, error: errors.ApiError) -> None:
+        """Send an ERROR event carrying a Status, then end the stream."""
+        self._put(event_line("ERROR", orjson.dumps(error.status())))
+        self.close()
+
+    def _put(self, line: bytes) -> None:
+        if self.closed:
+            return
+        if self.queue.qsize() >= self.max_queued:
+            log.warning("closing a %s watcher that fell %d events behind", self.rt.plural, self.max_queued)
+            self.close()
+            return
+        self.queue.put_nowait(line)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
+            if self.on_close:
+                self.on_close(self)
+
+
+class WatchCache:
+    """Single etcd watch over `<prefix>/`, with a ring buffer per resource."""
+
+    def __init__(self, store: Store, capacity: int = 5_000) -> None:
+        self.store = store
+        self.capacity = capacity
+        self.by_plural = {rt.plural: rt for rt in RESOURCES}
+        self.buffers: dict[str, collections.deque[WatchEvent]] = {
+            rt.plural: collections.deque() for rt in RESOURCES}
+        # Events after `floor[plural]` are all in that resource's buffer.
+        self.floor: dict[str, int] = {}
+        self.watchers: dict[str, set[Watcher]] = {rt.plural: set() for rt in RESOURCES}
+        self.revision = 0          # the newest etcd revision this cache has applied
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle --------------------------------------------------------
+    async def start(self) -> None:
+        self.revision = await self.store.current_revision()
+        self.floor = {plural: self.revision for plural in self.buffers}
+        self._task = asyncio.create_task(self._run(), name="watchcache")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._side_tasks) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for watchers in self.watchers.values():
+            for watcher in list(watchers):
+                watcher.close()
+
+    async def _run(self) -> None:
+        """Follow etcd forever; reconnect after errors, reset after a compaction."""
+        prefix = f"{self.store.prefix}/".encode()
+        backoff = 0.1
+        while True:
+            try:
+                stream = await self.store.client.watch(prefix, range_end=_prefix_end(prefix),
+                                                       start_revision=self.revision + 1, prev_kv=True)
+                self.ready.set()
+                backoff = 0.1
+                try:
+                    async for raw in stream:
+                        self._apply(raw)
+                finally:
+                    await _cancel_quietly(stream)
+            except asyncio.CancelledError:
+                raise
+            except aetcd.exceptions.RevisionCompactedError:
+                log.warning("etcd compacted past revision %d: resetting the watch cache", self.revision)
+                await self._reset()
+            except Exception as e:  # etcd restarted or the connection broke
+                self.ready.clear()
+                log.warning("etcd watch broke (%s); re-watching from revision %d", e, self.revision + 1)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _reset(self) -> None:
+        for plural, watchers in self.watchers.items():
+            for watcher in list(watchers):
+                watcher.fail(errors.gone("the watch cache was reset after an etcd compaction; re-list"))
+            self.buffers[plural].clear()
+        self.revision = await self.store.current_revision()
+        self.floor = {plural: self.revision for plural in self.buffers}
+
+    # -- dispatch ---------------------------------------------------------
+    def decode(self, raw: aetcd.rtypes.Event) -> tuple[ResourceType, WatchEvent] | None:
+        """Turn an etcd event into a typed WatchEvent (None for keys that are not objects)."""
+        rest = raw.kv.key[len(self.store.prefix) + 1:].decode()
+        rt = self.by_plural.get(rest.split("/", 1)[0])
+        if rt is None:
+            return None
+        revision = raw.kv.mod_revision
+        had_prev = raw.prev_kv is not None and bool(raw.prev_kv.key)   # an empty KeyValue means "none"
+        prev = _with_rv(raw.prev_kv.value, raw.prev_kv.mod_revision) if had_prev else None
+        if raw.kind == "DELETE":
+            if prev is None:
+                return None
+            deleted = orjson.loads(raw.prev_kv.value)
+            deleted.setdefault("metadata", {})["resourceVersion"] = str(revision)
+            return rt, WatchEvent("DELETED", revision, deleted, prev)
+        obj = _with_rv(raw.kv.value, revision)
+        return rt, WatchEvent("MODIFIED" if prev else "ADDED", revision, obj, prev)
+
+    def _apply(self, raw: aetcd.rtypes.Event) -> None:
+        self.revision = max(self.revision, raw.kv.mod_revision)
+        decoded = self.decode(raw)
+        if decoded is None:
+            return
+        rt, event = decoded
+        buffer = self.buffers[rt.plural]
+        buffer.append(event)
+        if len(buffer) > self.capacity:
+            self.floor[rt.plural] = buffer.popleft().revision
+        for watcher in list(self.watchers[rt.plural]):
+            watcher.offer(event)
+
+    # -- watchers ---------------------------------------------------------
+    def watch(self, rt: ResourceType, matches: Matcher, after_revision: int,
+              initial: Iterable[Object] = ()) -> Watcher:
+        """A watcher receiving every matching event with revision > after_revision.
+
+        `initial` objects (a list taken at after_revision) are sent first as ADDED.
+        """
+        watcher = Watcher(rt, matches, after_revision)
+        for obj in initial:
+            watcher.send_initial(obj)
+        if after_revision >= self.floor[rt.plural]:
+            watcher.progress = lambda: max(self.revision, watcher.last_revision)
+            for event in self.buffers[rt.plural]:
+                watcher.offer(event)
+            self.watchers[rt.plural].add(watcher)
+            watcher.on_close = lambda w: self.watchers[rt.plural].discard(w)
+        else:
+            task = asyncio.create_task(self._watch_etcd_directly(rt, watcher, after_revision))
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+            watcher.on_close = lambda w: task.cancel()
+        return watcher
+
+    async def _watch_etcd_directly(self, rt: ResourceType, watcher: Watcher, after_revision: int) -> None:
+        """For a revision older than the ring buffer: a private etcd watch (410 if compacted)."""
+        prefix = self.store.collection_prefix(rt)
+        stream = None
+        try:
+            stream = await self.store.client.watch(prefix, range_end=_prefix_end(prefix),
+                                                   start_revision=after_revision + 1, prev_kv=True)
+            async for raw in stream:
+                decoded = self.decode(raw)
+                if decoded:
+                    watcher.offer(decoded[1])
+        except aetcd.exceptions.RevisionCompactedError as e:
+            watcher.fail(errors.gone(f"too old resource version: {after_revision} ({e.compacted_revision})"))
+        except asyncio.CancelledError:
+            pass
+        except Exception as e:
+            log.warning("direct etcd watch for %s ended: %s", rt.plural, e)
+            watcher.close()
+        finally:
+            if stream is not None:
+                await _cancel_quietly(stream)
+
+    def watcher_count(self) -> int:
+        return sum(len(w) for w in self.watchers.values())
