@@ -1,0 +1,181 @@
+"""API server benchmark: creates, gets, lists and watch fan-out, against raw etcd.
+
+Starts a private etcd and one `minikube-py apiserver` process (random ports,
+temporary data), then measures in the same run:
+
+  raw etcd   create transactions (compare create_revision == 0, put) through
+             aetcd with C concurrent tasks: the baseline
+  API        POST of pods with C concurrent clients -> throughput, p50/p99,
+             and the ratio API/raw
+  API        GET of single pods, LIST of the whole namespace
+  watch      W HTTP watchers on one collection; for each of E creates, the
+             delay from the POST being sent to each watcher receiving it
+
+Usage: .venv/bin/python bench/api_bench.py [--objects 2000] [--concurrency 50]
+       [--watchers 1000] [--watch-events 20]
+Every loop is bounded in count; all traffic goes to 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import aetcd
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.conftest import ApiServer, Etcd  # noqa: E402  (the same real processes the tests use)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def report(name: str, count: int, seconds: float, latencies: list[float]) -> float:
+    rate = count / seconds
+    print(f"{name:<28} {rate:9.0f} ops/s   p50 {percentile(latencies, .5) * 1000:7.2f} ms"
+          f"   p99 {percentile(latencies, .99) * 1000:7.2f} ms   ({count} ops)")
+    return rate
+
+
+async def run_concurrently(count: int, concurrency: int, op: Callable[[int], Awaitable[Any]]) -> tuple[float, list[float]]:
+    """Run op(0..count-1) with `concurrency` workers; (elapsed seconds, per-op latencies)."""
+    latencies: list[float] = []
+    next_index = iter(range(count))
+
+    async def worker() -> None:
+        for i in next_index:
+            start = time.perf_counter()
+            await op(i)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - start, latencies
+
+
+def pod_body(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "bench"}},
+            "spec": {"containers": [{"name": "app", "image": "minikube-py/busybox:latest",
+                                     "command": ["sleep", "3600"]}]}}
+
+
+async def bench_raw_etcd(etcd: Etcd, count: int, concurrency: int) -> float:
+    host, port = etcd.endpoint.removeprefix("http://").split(":")
+    async with aetcd.Client(host=host, port=int(port)) as client:
+        value = json.dumps(pod_body("x")).encode()
+
+        async def create(i: int) -> None:
+            key = f"/raw-bench/pods/default/p{i}".encode()
+            ok, _ = await client.transaction(compare=[client.transactions.create(key) == 0],
+                                             success=[client.transactions.put(key, value)], failure=[])
+            assert ok
+
+        seconds, latencies = await run_concurrently(count, concurrency, create)
+    return report("raw etcd create txn", count, seconds, latencies)
+
+
+async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: int, concurrency: int) -> float:
+    base = f"{server.url}/api/v1/namespaces/bench/pods"
+
+    async def create(i: int) -> None:
+        async with session.post(base, json=pod_body(f"p{i}")) as response:
+            assert response.status == 201, await response.text()
+            await response.read()
+
+    seconds, latencies = await run_concurrently(count, concurrency, create)
+    rate = report("API create (POST pod)", count, seconds, latencies)
+
+    async def get(i: int) -> None:
+        async with session.get(f"{base}/p{i}") as response:
+            assert response.status == 200
+            await response.read()
+
+    seconds, latencies = await run_concurrently(count, concurrency, get)
+    report("API get", count, seconds, latencies)
+
+    lists = 20
+
+    async def list_all(_: int) -> None:
+        async with session.get(base) as response:
+            assert len((await response.json())["items"]) == count
+
+    seconds, latencies = await run_concurrently(lists, 4, list_all)
+    report(f"API list ({count} pods)", lists, seconds, latencies)
+    return rate
+
+
+async def bench_watch(server: ApiServer, watchers: int, events: int) -> list[float]:
+    """Open `watchers` watches, create `events` objects; delivery delay per (event, watcher)."""
+    base = f"{server.url}/api/v1/namespaces/bench/configmaps"
+    sent: dict[str, float] = {}
+    delays: list[float] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+        async with session.get(base) as response:
+            rv = (await response.json())["metadata"]["resourceVersion"]
+        streams = []
+        for start in range(0, watchers, 100):
+            batch = [session.get(f"{base}?watch=1&resourceVersion={rv}") for _ in range(start, min(start + 100, watchers))]
+            streams += await asyncio.gather(*batch)
+
+        async def consume(response: aiohttp.ClientResponse) -> None:
+            for _ in range(events):
+                line = await response.content.readline()
+                name = json.loads(line)["object"]["metadata"]["name"]
+                delays.append(time.perf_counter() - sent[name])
+
+        consumers = [asyncio.create_task(consume(r)) for r in streams]
+        for i in range(events):
+            name = f"w{i}"
+            sent[name] = time.perf_counter()
+            async with session.post(base, json={"apiVersion": "v1", "kind": "ConfigMap",
+                                                "metadata": {"name": name}}) as response:
+                assert response.status == 201
+            await asyncio.sleep(0.2)
+        await asyncio.wait_for(asyncio.gather(*consumers), timeout=120)
+        for response in streams:
+            response.close()
+    return delays
+
+
+async def main(args: argparse.Namespace) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.watchers + 1024)), hard))
+    etcd = Etcd()
+    etcd.start()
+    server = ApiServer(etcd, extra=["-v", "0"])
+    try:
+        server.start()
+        raw = await bench_raw_etcd(etcd, args.objects, args.concurrency)
+        connector = aiohttp.TCPConnector(limit=args.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            async with session.post(f"{server.url}/api/v1/namespaces", json={
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}) as response:
+                assert response.status == 201
+            api = await bench_api(server, session, args.objects, args.concurrency)
+        print(f"{'ratio API/raw create':<28} {api / raw:9.2f}   (target >= 0.6 at {args.concurrency} clients)")
+        delays = await bench_watch(server, args.watchers, args.watch_events)
+        print(f"{'watch delivery':<28} {len(delays)} deliveries to {args.watchers} watchers:"
+              f" p50 {statistics.median(delays) * 1000:.1f} ms, p99 {percentile(delays, .99) * 1000:.1f} ms"
+              f"   (target p99 < 100 ms)")
+    finally:
+        server.stop()
+        etcd.remove()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--watchers", type=int, default=1000)
+    parser.add_argument("--watch-events", type=int, default=20)
+    asyncio.run(main(parser.parse_args()))
