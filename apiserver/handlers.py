@@ -124,7 +124,8 @@ class ResourceApi:
         """Objects can be created only in a namespace that exists and is not terminating."""
         if not namespace:
             raise errors.bad_request("a namespace is required for namespaced resources")
-        ns = await self.store.get(NAMESPACES, None, namespace)
+        # The watch cache's copy may lag a just-created namespace: then ask etcd.
+        ns = self.cache.namespaces.get(namespace) or await self.store.get(NAMESPACES, None, namespace)
         if ns.get("status", {}).get("phase") == "Terminating" or ns["metadata"].get("deletionTimestamp"):
             raise errors.forbidden("namespaces", namespace, "unable to create new content in namespace "
                                    f"{namespace} because it is being terminated")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 import aetcd
@@ -37,14 +36,38 @@ log = logging.getLogger("apiserver.watchcache")
 Matcher = Callable[[Object], bool]
 
 
-@dataclass
 class WatchEvent:
-    """One change of one object as etcd reported it, decoded once for all watchers."""
-    type: str                 # ADDED, MODIFIED or DELETED
-    revision: int
-    obj: Object
-    prev: Object | None
-    _json: bytes | None = field(default=None, repr=False)
+    """One change of one object as etcd reported it.
+
+    The JSON is decoded lazily, once, and only if some watcher needs it: with
+    no watchers on a resource its events cost next to nothing.
+    """
+
+    __slots__ = ("type", "revision", "_value", "_prev_value", "_prev_revision", "_obj", "_prev", "_json")
+
+    def __init__(self, type: str, revision: int, value: bytes, prev_value: bytes | None,
+                 prev_revision: int = 0) -> None:
+        self.type = type                # ADDED, MODIFIED or DELETED
+        self.revision = revision
+        self._value = value              # for DELETED: the last stored value
+        self._prev_value = prev_value
+        self._prev_revision = prev_revision
+        self._obj: Object | None = None
+        self._prev: Object | None = None
+        self._json: bytes | None = None
+
+    @property
+    def obj(self) -> Object:
+        """The object at this revision (a deleted object carries the deletion revision)."""
+        if self._obj is None:
+            self._obj = _with_rv(self._value, self.revision)
+        return self._obj
+
+    @property
+    def prev(self) -> Object | None:
+        if self._prev is None and self._prev_value is not None:
+            self._prev = _with_rv(self._prev_value, self._prev_revision)
+        return self._prev
 
     def object_json(self) -> bytes:
         if self._json is None:
@@ -139,13 +162,17 @@ class WatchCache:
         self.floor: dict[str, int] = {}
         self.watchers: dict[str, set[Watcher]] = {rt.plural: set() for rt in RESOURCES}
         self.revision = 0          # the newest etcd revision this cache has applied
+        # Current namespaces, for the "namespace exists and is not terminating" check on
+        # every create (Kubernetes' NamespaceLifecycle admission reads an informer the same way).
+        self.namespaces: dict[str, Object] = {}
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
-        self.revision = await self.store.current_revision()
+        namespaces, self.revision, _ = await self.store.list(self.by_plural["namespaces"], None)
+        self.namespaces = {ns["metadata"]["name"]: ns for ns in namespaces}
         self.floor = {plural: self.revision for plural in self.buffers}
         self._task = asyncio.create_task(self._run(), name="watchcache")
 
@@ -200,16 +227,14 @@ class WatchCache:
         if rt is None:
             return None
         revision = raw.kv.mod_revision
-        had_prev = raw.prev_kv is not None and bool(raw.prev_kv.key)   # an empty KeyValue means "none"
-        prev = _with_rv(raw.prev_kv.value, raw.prev_kv.mod_revision) if had_prev else None
+        prev_kv = raw.prev_kv if raw.prev_kv is not None and raw.prev_kv.key else None  # empty means none
         if raw.kind == "DELETE":
-            if prev is None:
+            if prev_kv is None:
                 return None
-            deleted = orjson.loads(raw.prev_kv.value)
-            deleted.setdefault("metadata", {})["resourceVersion"] = str(revision)
-            return rt, WatchEvent("DELETED", revision, deleted, prev)
-        obj = _with_rv(raw.kv.value, revision)
-        return rt, WatchEvent("MODIFIED" if prev else "ADDED", revision, obj, prev)
+            return rt, WatchEvent("DELETED", revision, prev_kv.value, prev_kv.value, prev_kv.mod_revision)
+        if prev_kv is None:
+            return rt, WatchEvent("ADDED", revision, raw.kv.value, None)
+        return rt, WatchEvent("MODIFIED", revision, raw.kv.value, prev_kv.value, prev_kv.mod_revision)
 
     def _apply(self, raw: aetcd.rtypes.Event) -> None:
         self.revision = max(self.revision, raw.kv.mod_revision)
@@ -217,12 +242,21 @@ class WatchCache:
         if decoded is None:
             return
         rt, event = decoded
+        if rt.plural == "namespaces":
+            self._mirror_namespace(event)
         buffer = self.buffers[rt.plural]
         buffer.append(event)
         if len(buffer) > self.capacity:
             self.floor[rt.plural] = buffer.popleft().revision
         for watcher in list(self.watchers[rt.plural]):
             watcher.offer(event)
+
+    def _mirror_namespace(self, event: WatchEvent) -> None:
+        name = event.obj["metadata"]["name"]
+        if event.type == "DELETED":
+            self.namespaces.pop(name, None)
+        else:
+            self.namespaces[name] = event.obj
 
     # -- watchers ---------------------------------------------------------
     def watch(self, rt: ResourceType, matches: Matcher, after_revision: int,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -39,10 +40,36 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-def report(name: str, count: int, seconds: float, latencies: list[float]) -> float:
+def cpu_seconds(pid: int | None = None) -> float:
+    """User+system CPU time of a process (this one when pid is None)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per op spent by the bench client, the API server and etcd during one phase."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = pids
+        self.start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def summary(self, count: int) -> str:
+        parts = [f"{name} {(cpu_seconds(pid) - self.start[name]) / count * 1e6:.0f}"
+                 for name, pid in self.pids.items()]
+        return "cpu us/op: " + ", ".join(parts)
+
+
+METER_PIDS: dict[str, int | None] = {"client": None}
+
+
+def report(name: str, count: int, seconds: float, latencies: list[float], meter: CpuMeter | None = None) -> float:
     rate = count / seconds
     print(f"{name:<28} {rate:9.0f} ops/s   p50 {percentile(latencies, .5) * 1000:7.2f} ms"
-          f"   p99 {percentile(latencies, .99) * 1000:7.2f} ms   ({count} ops)")
+          f"   p99 {percentile(latencies, .99) * 1000:7.2f} ms   ({count} ops)"
+          + (f"   {meter.summary(count)}" if meter else ""))
     return rate
 
 
@@ -50,6 +77,8 @@ async def run_concurrently(count: int, concurrency: int, op: Callable[[int], Awa
     """Run op(0..count-1) with `concurrency` workers; (elapsed seconds, per-op latencies)."""
     latencies: list[float] = []
     next_index = iter(range(count))
+    global LAST_METER
+    LAST_METER = CpuMeter(METER_PIDS)
 
     async def worker() -> None:
         for i in next_index:
@@ -60,6 +89,9 @@ async def run_concurrently(count: int, concurrency: int, op: Callable[[int], Awa
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - start, latencies
+
+
+LAST_METER: CpuMeter | None = None
 
 
 def pod_body(name: str) -> dict[str, Any]:
@@ -80,7 +112,7 @@ async def bench_raw_etcd(etcd: Etcd, count: int, concurrency: int) -> float:
             assert ok
 
         seconds, latencies = await run_concurrently(count, concurrency, create)
-    return report("raw etcd create txn", count, seconds, latencies)
+    return report("raw etcd create txn", count, seconds, latencies, LAST_METER)
 
 
 async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: int, concurrency: int) -> float:
@@ -92,7 +124,7 @@ async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: in
             await response.read()
 
     seconds, latencies = await run_concurrently(count, concurrency, create)
-    rate = report("API create (POST pod)", count, seconds, latencies)
+    rate = report("API create (POST pod)", count, seconds, latencies, LAST_METER)
 
     async def get(i: int) -> None:
         async with session.get(f"{base}/p{i}") as response:
@@ -100,7 +132,7 @@ async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: in
             await response.read()
 
     seconds, latencies = await run_concurrently(count, concurrency, get)
-    report("API get", count, seconds, latencies)
+    report("API get", count, seconds, latencies, LAST_METER)
 
     lists = 20
 
@@ -155,6 +187,7 @@ async def main(args: argparse.Namespace) -> None:
     server = ApiServer(etcd, extra=["-v", "0"])
     try:
         server.start()
+        METER_PIDS.update({"apiserver": server.process.pid, "etcd": etcd.process.pid})
         raw = await bench_raw_etcd(etcd, args.objects, args.concurrency)
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
