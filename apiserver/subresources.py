@@ -149,10 +149,13 @@ class Subresources:
         pod = await self.store.get(info.rt, info.namespace, info.name)
         spec = pod.get("spec") or {}
         containers = [c.get("name") for c in spec.get("containers") or [] if isinstance(c, dict)]
+        init_containers = [c.get("name") for c in spec.get("initContainers") or [] if isinstance(c, dict)]
         container = request.query.get("container") or (containers[0] if len(containers) == 1 else None)
         if container is None:
             raise errors.bad_request(f"a container name must be specified for pod {info.name}, "
                                      f"choose one of: {containers}")
+        if container not in containers + init_containers:
+            raise errors.bad_request(f"container {container} is not valid for pod {info.name}")
         if not spec.get("nodeName"):
             raise errors.bad_request(f"pod {info.name} does not have a host assigned")
         url = await self._agent_url(spec["nodeName"], f"/containerLogs/{info.namespace}/{info.name}/{container}")
