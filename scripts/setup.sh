@@ -14,6 +14,15 @@ ETCD_ENDPOINT="${MK_ETCD:-127.0.0.1:2379}"
 PACKAGES=(etcd-server etcd-client docker.io iptables conntrack iproute2
           busybox-static python3 python3-venv python3-pip curl ca-certificates)
 
+# pip on some machines warns about local index folders that do not exist; keep
+# the output readable but never hide a real failure.
+quiet_pip() {
+  local out status=0
+  out="$("$ROOT/.venv/bin/pip" "$@" 2>&1)" || status=$?
+  printf '%s\n' "$out" | grep -v "is ignored: it is neither a file nor a directory" | grep -v '^$' || true
+  return "$status"
+}
+
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 install_packages() {
@@ -60,8 +69,8 @@ create_venv() {
   fi
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     log "installing the project into .venv"
-    "$ROOT/.venv/bin/pip" install -q --upgrade pip
-    "$ROOT/.venv/bin/pip" install -q -e "$ROOT[test]"
+    quiet_pip install -q --upgrade pip
+    quiet_pip install -q -e "$ROOT[test]"
     touch "$stamp"
   fi
 }
