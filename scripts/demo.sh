@@ -31,9 +31,10 @@ show curl -s "$API/api/v1/namespaces/demo/pods?labelSelector=app%3Dhello"
 show curl -s "$API/apis/apps/v1/namespaces/demo/deployments?fieldSelector=metadata.name%3Dweb"
 echo "\$ curl -sN '$API/api/v1/namespaces/demo/pods?watch=1&timeoutSeconds=2'   (while we label the pod)"
 curl -sN "$API/api/v1/namespaces/demo/pods?watch=1&timeoutSeconds=2" &
+watcher=$!
 sleep 0.5
 curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' "$API/api/v1/namespaces/demo/pods/hello" -d '{"metadata":{"labels":{"seen":"yes"}}}' -o /dev/null
-wait
+wait "$watcher"
 show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"Bad_Name"},"spec":{"containers":[]}}'
 show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"kind": "Pod",'
 if [ -x "$RUN/tools/usr/bin/kubectl" ]; then
