@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import aetcd
+import aiohttp
 
-from tests.helpers import pod
+from tests.helpers import Http, pod
 
 CM = {"apiVersion": "v1", "kind": "ConfigMap"}
 
@@ -102,19 +103,48 @@ async def test_compacted_revision_gets_410(http, ns, etcd, apiserver):
     host, port = etcd.endpoint.removeprefix("http://").split(":")
     async with aetcd.Client(host=host, port=int(port)) as client:
         await client.compact(int(latest["metadata"]["resourceVersion"]))
-    # The cache buffer would still cover a recent revision: ask for one older than the
-    # API server's start, which only etcd could serve, and etcd has compacted it.
-    stream = await http.watch(f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion=1")
-    try:
-        event = await stream.next()
-        assert event["type"] == "ERROR"
-        assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
-    finally:
-        stream.close()
-    assert old_rv < int(latest["metadata"]["resourceVersion"])
+    # A restarted API server's watch cache starts at the current revision, so only etcd
+    # could serve a watch from old_rv, and etcd has compacted it away.
+    apiserver.restart()
+    async with aiohttp.ClientSession() as session:
+        stream = await Http(apiserver.url, session).watch(
+            f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion={old_rv}")
+        try:
+            event = await stream.next()
+            assert event["type"] == "ERROR"
+            assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
+        finally:
+            stream.close()
 
 
 async def test_timeout_seconds_ends_the_stream(http, ns):
     stream = await http.watch(f"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&resourceVersion=0")
     events = [e async for e in stream.events()]    # returns only because the server ended the stream
     assert all(e["type"] != "ERROR" for e in events)
+
+
+def _etcd_watchers(etcd) -> int:
+    """How many watches etcd itself is serving, from its own metrics."""
+    import urllib.request
+    with urllib.request.urlopen(f"{etcd.endpoint}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                return int(float(line.split()[1]))
+    raise AssertionError("etcd does not report etcd_debugging_mvcc_watcher_total")
+
+
+async def test_many_http_watchers_share_one_etcd_watch(http, ns, etcd):
+    before = _etcd_watchers(etcd)
+    listed = await http.ok("GET", f"/api/v1/namespaces/{ns}/configmaps")
+    rv = listed["metadata"]["resourceVersion"]
+    streams = [await http.watch(f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion={rv}")
+               for _ in range(50)]
+    try:
+        await http.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", cm("fan-out", "1"))
+        for stream in streams:
+            event = await stream.next_of({"ADDED"})
+            assert event["object"]["metadata"]["name"] == "fan-out"
+        assert _etcd_watchers(etcd) == before      # 50 HTTP watches, no new etcd watch
+    finally:
+        for stream in streams:
+            stream.close()
