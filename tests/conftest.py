@@ -6,7 +6,6 @@ and are stopped (by pid) when the session ends, even after failures.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
