@@ -15,7 +15,7 @@ official clients send. It is JSON merge patch (RFC 7386: maps merge recursively,
   `$deleteFromPrimitiveList/<field>`, `$setElementOrder/<field>`, `$retainKeys`.
 
 Kubernetes reads the strategies from the Go struct tags of its compiled-in types;
-we keep them in an explicit table below, one entry per (type, field path).
+we keep them in an explicit table in patch_strategies.py.
 
 Where Kubernetes' behaviour is surprising we keep it, and say so: without a
 `$setElementOrder` list, elements the patch adds come *before* the existing ones
@@ -32,6 +32,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from minikube_py.api.patch_strategies import PatchMeta, merge_by, patch_strategies
 from minikube_py.api.selectors import json_type_name
 
 DIRECTIVE = "$patch"
@@ -42,103 +43,6 @@ DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/"
 
 class PatchError(ValueError):
     """A strategic merge patch that cannot be applied (the API answers 400/422)."""
-
-
-# --------------------------------------------------------------------------
-# The merge-key table: what Kubernetes' Go struct tags declare
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PatchMeta:
-    """The `patchStrategy` / `patchMergeKey` struct tags of one field."""
-    strategy: str                   # "merge", "merge,retainKeys" or "retainKeys"
-    merge_key: str | None = None    # None for a list of primitives (e.g. finalizers)
-
-    @property
-    def merges_list(self) -> bool:
-        return "merge" in self.strategy.split(",")
-
-
-def _by(merge_key: str) -> PatchMeta:
-    return PatchMeta("merge", merge_key)
-
-
-def _nested(prefix: str, table: dict[str, PatchMeta]) -> dict[str, PatchMeta]:
-    return {f"{prefix}.{path}": meta for path, meta in table.items()}
-
-
-# Field paths are JSON field names from the object's root joined by "."; the
-# elements of a list add nothing ("spec.containers.ports" = the ports of any
-# container). A field that is not listed is atomic (lists) or merged (maps).
-
-OBJECT_META = {                               # metav1.ObjectMeta
-    "ownerReferences": _by("uid"),
-    "finalizers": PatchMeta("merge"),         # a set of strings
-}
-
-CONTAINER = {                                 # core/v1 Container, EphemeralContainer
-    "ports": _by("containerPort"),
-    "env": _by("name"),
-    "volumeMounts": _by("mountPath"),
-    "volumeDevices": _by("devicePath"),
-    # command, args, envFrom, resizePolicy: atomic
-}
-
-POD_SPEC = {                                  # core/v1 PodSpec
-    "volumes": PatchMeta("merge,retainKeys", "name"),
-    "initContainers": _by("name"),
-    "containers": _by("name"),
-    "ephemeralContainers": _by("name"),
-    **_nested("initContainers", CONTAINER),
-    **_nested("containers", CONTAINER),
-    **_nested("ephemeralContainers", CONTAINER),
-    "imagePullSecrets": _by("name"),
-    "hostAliases": _by("ip"),
-    "topologySpreadConstraints": _by("topologyKey"),
-    "schedulingGates": _by("name"),
-    "resourceClaims": PatchMeta("merge,retainKeys", "name"),
-    # tolerations, readinessGates, dnsConfig.*: atomic
-}
-
-POD_STATUS = {                                # core/v1 PodStatus
-    "conditions": _by("type"),
-    "podIPs": _by("ip"),
-    "hostIPs": _by("ip"),
-    "resourceClaimStatuses": PatchMeta("merge,retainKeys", "name"),
-    # containerStatuses, initContainerStatuses: atomic
-}
-
-POD_TEMPLATE_SPEC = {**_nested("metadata", OBJECT_META), **_nested("spec", POD_SPEC)}
-
-CONDITIONS_BY_TYPE = {"conditions": _by("type")}
-
-WORKLOAD = {**_nested("spec.template", POD_TEMPLATE_SPEC), **_nested("status", CONDITIONS_BY_TYPE)}
-
-# (apiVersion, kind) -> field path -> PatchMeta. metadata applies to every kind.
-PATCH_STRATEGIES: dict[tuple[str, str], dict[str, PatchMeta]] = {
-    ("v1", "Pod"): {**_nested("spec", POD_SPEC), **_nested("status", POD_STATUS)},
-    ("v1", "Node"): {
-        "spec.podCIDRs": PatchMeta("merge"),  # spec.taints: atomic
-        "status.conditions": _by("type"),
-        "status.addresses": _by("type"),      # status.images: atomic
-    },
-    ("v1", "Namespace"): _nested("status", CONDITIONS_BY_TYPE),   # spec.finalizers: atomic
-    ("v1", "Service"): {"spec.ports": _by("port"), **_nested("status", CONDITIONS_BY_TYPE)},
-    ("v1", "Endpoints"): {},                  # subsets: atomic
-    ("v1", "ConfigMap"): {},
-    ("v1", "Secret"): {},
-    ("v1", "Event"): {},
-    ("apps/v1", "Deployment"): {"spec.strategy": PatchMeta("retainKeys"), **WORKLOAD},
-    ("apps/v1", "ReplicaSet"): WORKLOAD,
-    ("apps/v1", "DaemonSet"): WORKLOAD,
-    ("batch/v1", "Job"): WORKLOAD,
-    ("coordination.k8s.io/v1", "Lease"): {},
-}
-
-
-def patch_strategies(api_version: str, kind: str) -> dict[str, PatchMeta]:
-    """Every declared strategy for one kind, by dotted field path."""
-    return {**_nested("metadata", OBJECT_META), **PATCH_STRATEGIES.get((api_version, kind), {})}
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +211,7 @@ class _Merger:
         if order and all(isinstance(e, dict) and len(e) == 1 for e in order):
             keys = {next(iter(e)) for e in order}
             if len(keys) == 1:
-                return _by(keys.pop())        # kubectl sent [{"name": ...}, ...]
+                return merge_by(keys.pop())        # kubectl sent [{"name": ...}, ...]
         if order or path[-1] in directives.deletions:
             return PatchMeta("merge")
         return None
