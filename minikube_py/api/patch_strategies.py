@@ -1,7 +1,7 @@
 """The strategic-merge-patch table: which lists merge, and on which key.
 
 Kubernetes reads these strategies from the Go struct tags of its types, e.g.
-`Containers []Container \`patchStrategy:"merge" patchMergeKey:"name"\``
+`patchStrategy:"merge" patchMergeKey:"name"` on `Containers []Container`
 in core/v1 PodSpec. We keep them as an explicit table, one entry per
 (type, field path). Lists not named here are atomic: a patch replaces them.
 """
