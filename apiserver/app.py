@@ -25,6 +25,7 @@ from minikube_py.api import errors
 from . import bootstrap, discovery
 from .allocator import ServiceRanges
 from .handlers import ResourceApi
+from .leases import LeaseManager
 from .http import error_response
 from .storage import Store
 from .watchcache import WatchCache
@@ -42,6 +43,7 @@ class ApiServerConfig:
     service_cluster_ip_range: str = "10.96.0.0/12"
     service_node_port_range: str = "30000-32767"
     bookmark_interval: float = 10.0
+    event_ttl_seconds: int = 3600
 
     def etcd_host_port(self) -> tuple[str, int]:
         first = self.etcd_servers.split(",")[0].strip()
@@ -104,7 +106,9 @@ async def _lifecycle(app: web.Application) -> Any:
     cache = WatchCache(store)
     await cache.start()
     api = ResourceApi(store, cache, {"service_ranges": config.service_ranges(),
-                                     "bookmark_interval": config.bookmark_interval})
+                                     "bookmark_interval": config.bookmark_interval,
+                                     "leases": LeaseManager(client),
+                                     "ttl_seconds": {"events": config.event_ttl_seconds}})
     app["api"] = api
     app["ready"] = cache.ready.is_set
     await bootstrap.ensure(api, config.advertised(), config.port)

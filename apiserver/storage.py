@@ -190,13 +190,13 @@ class Store:
         return obj
 
     async def update(self, rt: ResourceType, obj: Object, expected_rv: int,
-                     extras: TxnExtras | None = None) -> Object:
+                     extras: TxnExtras | None = None, lease: int = 0) -> Object:
         """Write `obj` if the stored object is still at `expected_rv`, else 409 Conflict."""
         meta = obj["metadata"]
         key = self.key(rt, meta.get("namespace"), meta["name"])
         extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "MOD", expected_rv), *extra_compares],
-                                   [self._put(key, encode(obj)), *extra_ops])
+                                   [self._put(key, encode(obj), lease), *extra_ops])
         if not response.succeeded:
             current, _ = await self.get_raw(key)
             if current is None:

@@ -49,10 +49,20 @@ class Strategy:
 
     # -- writes (overridden where extra keys ride in the transaction) -------
     async def create(self, store: Store, obj: Object) -> Object:
-        return await store.create(self.rt, obj)
+        return await store.create(self.rt, obj, lease=await self.lease())
 
     async def update(self, store: Store, new: Object, old: Object) -> Object:
-        return await store.update(self.rt, new, int(old["metadata"]["resourceVersion"]))
+        return await store.update(self.rt, new, int(old["metadata"]["resourceVersion"]),
+                                  lease=await self.lease())
+
+    async def lease(self) -> int:
+        """The etcd lease for types that expire (Events, after --event-ttl), else 0.
+
+        Every write re-attaches the lease: an etcd put without one would make
+        the key permanent again.
+        """
+        ttl = self.config.get("ttl_seconds", {}).get(self.rt.plural)
+        return await self.config["leases"].lease_for(ttl) if ttl else 0
 
     async def delete(self, store: Store, obj: Object) -> Object:
         return await store.delete(self.rt, obj)

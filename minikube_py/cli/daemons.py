@@ -23,10 +23,12 @@ def main() -> None:
 @click.option("--service-node-port-range", default="30000-32767", show_default=True)
 @click.option("--watch-bookmark-interval", default=10.0, show_default=True, type=float,
               help="Seconds between BOOKMARK events on watches that allow them.")
+@click.option("--event-ttl", default=3600, show_default=True, type=click.IntRange(min=1),
+              help="Seconds Events are kept before etcd deletes them.")
 @click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
 def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_servers: str,
               etcd_prefix: str, service_cluster_ip_range: str, service_node_port_range: str,
-              watch_bookmark_interval: float, verbosity: int) -> None:
+              watch_bookmark_interval: float, event_ttl: int, verbosity: int) -> None:
     """Run the Kubernetes-compatible API server on etcd."""
     import ipaddress
 
@@ -43,6 +45,6 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
                         port=port, advertise_address=advertise_address,
                         service_cluster_ip_range=service_cluster_ip_range,
                         service_node_port_range=service_node_port_range,
-                        bookmark_interval=watch_bookmark_interval))
+                        bookmark_interval=watch_bookmark_interval, event_ttl_seconds=event_ttl))
 if __name__ == "__main__":
     main()

@@ -22,3 +22,23 @@ async def test_events_are_recorded_and_repeats_counted(http, ns, apiserver):
     assert by_reason["Scheduled"]["count"] == 1
     assert by_reason["Scheduled"]["source"]["component"] == "test-scheduler"
     assert by_reason["Scheduled"]["involvedObject"]["kind"] == "Pod"
+
+
+async def test_events_expire_through_an_etcd_lease(http, ns, etcd, apiserver):
+    """Like kube-apiserver's --event-ttl: Event keys carry an etcd lease, also after an update."""
+    import aetcd
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"}, "reason": "Test",
+             "message": "hello", "type": "Normal", "involvedObject": {"kind": "Pod", "name": "p", "namespace": ns}}
+    created = await http.ok("POST", f"/api/v1/namespaces/{ns}/events", event)
+    created["count"] = 2
+    await http.ok("PUT", f"/api/v1/namespaces/{ns}/events/e1", created)
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}}
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", configmap)
+    host, port = etcd.endpoint.removeprefix("http://").split(":")
+    async with aetcd.Client(host=host, port=int(port)) as client:
+        stored = await client.get(f"{apiserver.prefix}/events/{ns}/e1".encode())
+        assert stored.lease != 0
+        info = await client.get_lease_info(stored.lease)
+        assert 3600 <= info.TTL <= 3660
+        kept = await client.get(f"{apiserver.prefix}/configmaps/{ns}/kept".encode())
+        assert kept.lease == 0          # other objects never expire
