@@ -44,8 +44,9 @@ def placed(session: Session, manifest: Manifest) -> Manifest:
 
 
 async def for_each_manifest(session: Session, filenames: tuple[str, ...], recursive: bool,
-                            action: Callable[[Session, Manifest], Awaitable[str]]) -> None:
-    """Run `action` on every object of the manifests, printing its line; report failures at the end."""
+                            action: Callable[[Session, Manifest], Awaitable[str]], doing: str) -> None:
+    """Run `action` on every object of the manifests, printing its line; report failures at the end
+    (`doing` completes kubectl's `error when <doing> "web.yaml": ...`)."""
     if not filenames:
         raise CliError("error: must specify one of -f and -k")
     failures: list[str] = []
@@ -53,15 +54,11 @@ async def for_each_manifest(session: Session, filenames: tuple[str, ...], recurs
         try:
             click.echo(await action(session, placed(session, manifest)))
         except ApiError as err:
-            failures.append(server_error(err, f'error when {_verb(action)} "{manifest.source}"'))
+            failures.append(server_error(err, f'error when {doing} "{manifest.source}"'))
         except CliError as err:
             failures.append(err.message)
     if failures:
         raise CliError("\n".join(failures))
-
-
-def _verb(action: Callable) -> str:
-    return {"apply_one": "applying", "create_one": "creating", "delete_one": "deleting"}[action.__name__]
 
 
 # ---- apply ----------------------------------------------------------------------------
@@ -99,7 +96,7 @@ async def apply_one(session: Session, manifest: Manifest) -> str:
 @command_runner
 async def apply(session: Session, filenames: tuple[str, ...], recursive: bool) -> None:
     """Apply a configuration to resources from manifests (create or update)."""
-    await for_each_manifest(session, filenames, recursive, apply_one)
+    await for_each_manifest(session, filenames, recursive, apply_one, "applying")
 
 
 # ---- create ---------------------------------------------------------------------------
@@ -117,7 +114,7 @@ async def create_one(session: Session, manifest: Manifest) -> str:
 @command_runner
 async def create(session: Session, filenames: tuple[str, ...], recursive: bool) -> None:
     """Create resources from manifests."""
-    await for_each_manifest(session, filenames, recursive, create_one)
+    await for_each_manifest(session, filenames, recursive, create_one, "creating")
 
 
 # ---- delete ---------------------------------------------------------------------------
@@ -153,7 +150,7 @@ async def delete(session: Session, args: tuple[str, ...], filenames: tuple[str, 
                                   manifest.namespace(session.namespace))
 
     if filenames:
-        await for_each_manifest(session, filenames, recursive, delete_one)
+        await for_each_manifest(session, filenames, recursive, delete_one, "deleting")
         return
     if selector is not None or delete_all:
         targets = await _selected(session, args, selector)

@@ -12,10 +12,10 @@ from typing import Any, Awaitable, Callable
 from minikube_py.api.errors import ApiError
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
 from minikube_py.api.resources import ResourceType, lookup
-from minikube_py.cli.mkctl_cmds.describe_sections import (NONE, Obj, Writer, controlled_by, ports_text,
-                                                          selector_text, timestamp, write_common,
-                                                          write_conditions, write_container, write_identity, write_volumes,
-                                                          write_maps, write_pod_template)
+from minikube_py.cli.mkctl_cmds.describe_sections import (NONE, Obj, Writer, controlled_by, selector_text,
+                                                          timestamp, write_common, write_conditions,
+                                                          write_container, write_identity, write_maps,
+                                                          write_pod_template, write_volumes)
 from minikube_py.cli.mkctl_cmds.output import age, to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import owned_replicasets, template_without_hash
 from minikube_py.cli.mkctl_cmds.runtime import Session

@@ -152,7 +152,7 @@ async def history(session: Session, args: tuple[str, ...], revision: int) -> Non
     if revision:
         rs = next((r for r in replicasets if revision_of(r) == revision), None)
         if rs is None:
-            raise CliError(f"error: unable to find the specified revision")
+            raise CliError("error: unable to find the specified revision")
         click.echo(f"{ref} with revision #{revision}")
         click.echo("\n".join(pod_template_lines(rs["spec"].get("template") or {})))
         return

@@ -172,7 +172,7 @@ def split_type_name(arg: str) -> tuple[ResourceType, str]:
     """`deploy/web` -> (deployments, "web")."""
     kind, sep, name = arg.partition("/")
     if not sep or not name:
-        raise CliError(f"error: arguments in resource/name form must have a single resource and name")
+        raise CliError("error: arguments in resource/name form must have a single resource and name")
     return resource_type(kind), name
 
 
@@ -184,5 +184,5 @@ def type_and_names(args: tuple[str, ...]) -> list[tuple[ResourceType, str]]:
         return [split_type_name(arg) for arg in args]
     rt = resource_type(args[0])
     if len(args) < 2:
-        raise CliError(f"error: resource(s) were provided, but no name was specified")
+        raise CliError("error: resource(s) were provided, but no name was specified")
     return [(rt, name) for name in args[1:]]
