@@ -1,0 +1,140 @@
+"""One scheduling decision: kube-scheduler's schedule_one.go (schedulePod, findNodesThatFitPod,
+numFeasibleNodesToFind, prioritizeNodes, selectHost) and FitError (framework/types.go).
+
+1. PreFilter, then Filter the nodes one by one, starting where the previous
+   decision stopped (round robin, so every node gets looked at over time) and
+   stopping once enough feasible nodes are found: in a big cluster, scoring
+   every node buys little and costs a lot (percentageOfNodesToScore).
+2. Score the feasible nodes with every score plugin, normalize, weigh, sum.
+3. Pick the highest total; ties are broken at random (reservoir sampling).
+No node fits: a FitError whose message counts the reasons, kube-scheduler's form:
+`0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {k: v}.`
+Everything here is synchronous: on our single event loop a decision sees one
+consistent cache, which is what kube-scheduler's per-cycle snapshot buys it.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scheduler.framework import CycleState, Framework, Snapshot, Status
+from scheduler.nodeinfo import NodeInfo
+from scheduler.podinfo import PodInfo
+
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+BASE_PERCENTAGE_OF_NODES_TO_SCORE = 50
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """How many feasible nodes are enough: all of them below 100 nodes; else a percentage
+    (adaptive when 0: 50% - nodes/125, at least 5%), and never fewer than 100."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND or percentage >= 100:
+        return num_all_nodes
+    adaptive = percentage
+    if adaptive <= 0:
+        adaptive = max(BASE_PERCENTAGE_OF_NODES_TO_SCORE - num_all_nodes // 125,
+                       MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(num_all_nodes * adaptive // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+@dataclass
+class Decision:
+    """Everything about one decision that explain.py may show."""
+    total_nodes: int
+    node: str | None = None
+    evaluated: int = 0
+    feasible: list[NodeInfo] = field(default_factory=list)
+    rejected: dict[str, Status] = field(default_factory=dict)     # node name -> why not
+    scores: dict[str, list[int]] = field(default_factory=dict)   # plugin -> weighted score per feasible node
+    totals: list[int] = field(default_factory=list)
+
+    def reason_counts(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for status in self.rejected.values():
+            counts.update(status.reasons)
+        return counts
+
+
+class FitError(Exception):
+    def __init__(self, pod: PodInfo, decision: Decision) -> None:
+        self.pod = pod
+        self.decision = decision
+        super().__init__(fit_error_message(decision.total_nodes, decision.reason_counts()))
+
+    @property
+    def plugins(self) -> set[str]:
+        """The plugins that rejected some node: only events they care about requeue the pod."""
+        return {status.plugin for status in self.decision.rejected.values()}
+
+
+def fit_error_message(total_nodes: int, reasons: Counter[str]) -> str:
+    """Each reason as "<count> <reason>", sorted as strings (kube-scheduler's SortReasonsHistogram)."""
+    if total_nodes == 0:
+        return "no nodes available to schedule pods"
+    histogram = sorted(f"{count} {reason}" for reason, count in reasons.items())
+    return f"0/{total_nodes} nodes are available: {', '.join(histogram)}."
+
+
+class Algorithm:
+    def __init__(self, framework: Framework, percentage_of_nodes_to_score: int = 0,
+                 rng: random.Random | None = None) -> None:
+        self.framework = framework
+        self.percentage = percentage_of_nodes_to_score
+        self.next_start_node_index = 0
+        self.rng = rng or random.Random()
+
+    def schedule(self, pod: PodInfo, snapshot: Snapshot) -> Decision:
+        """Choose a node for the pod; raise FitError when none fits."""
+        decision = Decision(total_nodes=len(snapshot.nodes))
+        if not snapshot.nodes:
+            raise FitError(pod, decision)
+        state: CycleState = {}
+        self._find_feasible(state, pod, snapshot, decision)
+        if not decision.feasible:
+            raise FitError(pod, decision)
+        if len(decision.feasible) == 1:
+            decision.node = decision.feasible[0].name      # kube-scheduler skips scoring here too
+            decision.totals = [0]
+            return decision
+        decision.scores = self.framework.run_scores(state, pod, decision.feasible, snapshot)
+        decision.totals = [sum(column) for column in zip(*decision.scores.values())] or [0] * len(decision.feasible)
+        decision.node = self._select_host(decision)
+        return decision
+
+    def _find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot, decision: Decision) -> None:
+        nodes = snapshot.nodes
+        active, rejection = self.framework.run_pre_filter(state, pod, snapshot)
+        if rejection is not None:
+            decision.rejected = {node.name: rejection for node in nodes}
+            decision.evaluated = len(nodes)
+            return
+        wanted = num_feasible_nodes_to_find(len(nodes), self.percentage)
+        start, count = self.next_start_node_index % len(nodes), len(nodes)
+        run_filters, feasible, rejected = self.framework.run_filters, decision.feasible, decision.rejected
+        evaluated = 0
+        for offset in range(count):
+            node = nodes[(start + offset) % count]
+            evaluated += 1
+            status = run_filters(active, state, pod, node) if active else None
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= wanted:
+                    break
+            else:
+                rejected[node.name] = status
+        decision.evaluated = evaluated
+        self.next_start_node_index = (start + evaluated) % count
+
+    def _select_host(self, decision: Decision) -> str:
+        best_index, best_total, ties = 0, decision.totals[0], 1
+        for index in range(1, len(decision.totals)):
+            total = decision.totals[index]
+            if total > best_total:
+                best_index, best_total, ties = index, total, 1
+            elif total == best_total:
+                ties += 1
+                if self.rng.randrange(ties) == 0:
+                    best_index = index
+        return decision.feasible[best_index].name

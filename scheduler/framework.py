@@ -1,0 +1,162 @@
+"""The scheduling framework: kube-scheduler's pkg/scheduler/framework (interface.go, runtime/framework.go).
+
+A scheduling decision runs *extension points* in order, each implemented by
+plugins (scheduler/plugins/, one file each):
+
+    PreFilter   once per pod: precompute what the filters need, or Skip (the
+                plugin has nothing to check for this pod, its Filter is not run)
+    Filter      once per node: can the pod run there? None = yes, else a Status
+                with the reasons (e.g. "Insufficient cpu")
+    PostFilter  when no node fits (kube-scheduler: preemption). We have none.
+    PreScore    once per pod, over the feasible nodes: precompute, or Skip
+    Score       once per feasible node: an integer; then NormalizeScore maps each
+                plugin's scores to 0..100, and the framework multiplies by the
+                plugin's weight and sums
+    Reserve     the pod is assumed onto the chosen node in the cache (scheduler.py)
+    Bind        the binder POSTs pods/binding (binder.py)
+
+State computed in PreFilter/PreScore lives in a CycleState (a dict per
+decision), exactly like kube-scheduler's framework.CycleState.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable, Sequence
+
+from scheduler.nodeinfo import NodeInfo
+from scheduler.podinfo import PodInfo
+
+MAX_NODE_SCORE = 100
+
+# Cluster events a plugin may say could make a pod it rejected schedulable
+# (kube-scheduler's EventsToRegister / ClusterEvent).
+NODE_ADD, NODE_UPDATE, POD_ADD, POD_UPDATE, POD_DELETE = "NodeAdd", "NodeUpdate", "PodAdd", "PodUpdate", "PodDelete"
+
+
+@dataclass(frozen=True)
+class Status:
+    """Why a plugin said no. code: Unschedulable, UnschedulableAndUnresolvable, Skip or Error."""
+    code: str
+    reasons: tuple[str, ...] = ()
+    plugin: str = ""
+
+    @property
+    def skip(self) -> bool:
+        return self.code == SKIP_CODE
+
+
+UNSCHEDULABLE, UNRESOLVABLE, SKIP_CODE, ERROR = "Unschedulable", "UnschedulableAndUnresolvable", "Skip", "Error"
+SKIP = Status(SKIP_CODE)
+
+
+def unschedulable(*reasons: str, plugin: str = "") -> Status:
+    return Status(UNSCHEDULABLE, tuple(reasons), plugin)
+
+
+def unresolvable(*reasons: str, plugin: str = "") -> Status:
+    """Preemption could not help either (kube-scheduler uses this to skip such nodes when preempting)."""
+    return Status(UNRESOLVABLE, tuple(reasons), plugin)
+
+
+class Snapshot:
+    """What PreFilter/PreScore may look at: every node (kube-scheduler's SharedLister), the
+    nodes holding pods with (anti-)affinity terms, and on how many nodes each image is."""
+
+    def __init__(self, nodes: Sequence[NodeInfo], image_node_counts: dict[str, int] | None = None,
+                 with_affinity: Sequence[NodeInfo] | None = None,
+                 with_required_anti_affinity: Sequence[NodeInfo] | None = None) -> None:
+        self.nodes = nodes
+        self.image_node_counts = image_node_counts or {}
+        self.with_affinity = [n for n in nodes if n.pods_with_affinity] if with_affinity is None else with_affinity
+        self.with_required_anti_affinity = ([n for n in nodes if n.pods_with_required_anti_affinity]
+                                            if with_required_anti_affinity is None else with_required_anti_affinity)
+
+
+CycleState = dict[str, Any]
+
+
+class Plugin:
+    name: ClassVar[str] = ""
+    # Cluster events after which a pod this plugin rejected deserves another try.
+    events: ClassVar[frozenset[str]] = frozenset({NODE_ADD, NODE_UPDATE})
+
+    def __init__(self, args: dict[str, Any] | None = None) -> None:
+        self.args = args or {}
+
+
+class FilterPlugin(Plugin):
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
+        return None
+
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        raise NotImplementedError
+
+
+class ScorePlugin(Plugin):
+    def pre_score(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
+                  snapshot: Snapshot) -> Status | None:
+        return None
+
+    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
+        raise NotImplementedError
+
+    def normalize_scores(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
+        """Map this plugin's raw scores to 0..MAX_NODE_SCORE in place; default: already there."""
+
+
+def default_normalize(scores: list[int], reverse: bool = False) -> None:
+    """kube-scheduler's helper.DefaultNormalizeScore: scale so the best is 100 (reverse: the lowest is best)."""
+    highest = max(scores, default=0)
+    if highest == 0:
+        if reverse:
+            scores[:] = [MAX_NODE_SCORE] * len(scores)
+        return
+    for i, score in enumerate(scores):
+        scaled = MAX_NODE_SCORE * score // highest
+        scores[i] = MAX_NODE_SCORE - scaled if reverse else scaled
+
+
+class Framework:
+    """The enabled plugins of one profile, in order, with their score weights."""
+
+    def __init__(self, filters: Iterable[FilterPlugin], scorers: Iterable[tuple[ScorePlugin, int]]) -> None:
+        self.filters = list(filters)
+        self.scorers = list(scorers)
+
+    @property
+    def plugin_names(self) -> list[str]:
+        return [p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
+
+    def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot
+                       ) -> tuple[list[FilterPlugin], Status | None]:
+        """The filters still to run for this pod, or a Status that rejects the pod on every node."""
+        active = []
+        for plugin in self.filters:
+            status = plugin.pre_filter(state, pod, snapshot)
+            if status is None:
+                active.append(plugin)
+            elif not status.skip:
+                return [], Status(status.code, status.reasons, plugin.name)
+        return active, None
+
+    @staticmethod
+    def run_filters(active: list[FilterPlugin], state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        """The first plugin that rejects the node decides (kube-scheduler stops at the first failure)."""
+        for plugin in active:
+            status = plugin.filter(state, pod, node)
+            if status is not None:
+                return status if status.plugin else Status(status.code, status.reasons, plugin.name)
+        return None
+
+    def run_scores(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
+                   snapshot: Snapshot) -> dict[str, list[int]]:
+        """Per plugin, the weighted normalized score of each node (same order as `nodes`)."""
+        per_plugin: dict[str, list[int]] = {}
+        for plugin, weight in self.scorers:
+            status = plugin.pre_score(state, pod, nodes, snapshot)
+            if status is not None and status.skip:
+                continue
+            scores = [plugin.score(state, pod, node) for node in nodes]
+            plugin.normalize_scores(state, pod, scores)
+            per_plugin[plugin.name] = [score * weight for score in scores]
+        return per_plugin

@@ -1,0 +1,24 @@
+"""NodeUnschedulable: kube-scheduler's plugins/nodeunschedulable.
+
+A cordoned node (`spec.unschedulable: true`, what `kubectl cordon` sets) takes
+no new pods, unless the pod tolerates the `node.kubernetes.io/unschedulable`
+NoSchedule taint (DaemonSet pods do).
+"""
+from __future__ import annotations
+
+from scheduler.framework import CycleState, FilterPlugin, Status, unresolvable
+from scheduler.nodeinfo import NodeInfo
+from scheduler.plugins.taint_toleration import tolerated_by_any
+from scheduler.podinfo import PodInfo
+
+UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+REASON = "node(s) were unschedulable"
+
+
+class NodeUnschedulable(FilterPlugin):
+    name = "NodeUnschedulable"
+
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        if node.unschedulable and not tolerated_by_any(UNSCHEDULABLE_TAINT, pod.tolerations):
+            return unresolvable(REASON)
+        return None
