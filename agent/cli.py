@@ -1,0 +1,98 @@
+"""`minikube-py agent`: the node agent's command line (kubelet's flags, the few we have).
+
+    minikube-py agent --server http://127.0.0.1:6443 --node-name node-1 --node-ip 192.168.56.11
+    minikube-py agent --runtime hollow --hollow-nodes 100 --node-name hollow   # hollow-0 .. hollow-99
+
+Defaults are Kubernetes' (10 s heartbeats, 10 s -> 5 min crash back-off, 60 s
+re-sync); tests shorten them with the flags below.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+
+import click
+
+from minikube_py import log
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """"cpu=100m,memory=100Mi" -> {"cpu": "100m", "memory": "100Mi"}"""
+    return dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+
+
+def node_configs(base, hollow_nodes: int) -> list:
+    if hollow_nodes <= 0:
+        return [base]
+    return [dataclasses.replace(base, node_name=f"{base.node_name}-{i}") for i in range(hollow_nodes)]
+
+
+async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None) -> None:
+    from minikube_py.client import ApiClient, load_config
+
+    from agent.kubelet.kubelet import Kubelet
+    from agent.kubelet.log_server import LogServer
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with ApiClient(load_config(server=server, kubeconfig=kubeconfig)) as api:
+        kubelets = [Kubelet(config, api) for config in node_configs(base, hollow_nodes)]
+        server_ = LogServer(kubelets, base.bind_address, base.port)
+        await server_.start()
+        try:
+            for batch in range(0, len(kubelets), 50):    # register hollow nodes 50 at a time
+                await asyncio.gather(*(k.start() for k in kubelets[batch:batch + 50]))
+            await stop.wait()
+        finally:
+            await asyncio.gather(*(k.stop() for k in kubelets), return_exceptions=True)
+            await server_.stop()
+
+
+@click.command("agent")
+@click.option("--server", default=None, help="API server URL (else $MK_SERVER or the kubeconfig).")
+@click.option("--kubeconfig", default=None, help="kubeconfig file.")
+@click.option("--node-name", default=None, help="Node name (default: the hostname; hollow: the name prefix).")
+@click.option("--node-ip", default="127.0.0.1", show_default=True, help="The node's InternalIP.")
+@click.option("--port", default=10250, show_default=True, type=int, help="Port of the logs/healthz endpoint.")
+@click.option("--bind-address", default="0.0.0.0", show_default=True)
+@click.option("--root-dir", default="/var/lib/minikube-py/agent", show_default=True,
+              help="Where emptyDir, configMap and secret volumes live.")
+@click.option("--runtime", type=click.Choice(["docker", "hollow"]), default="docker", show_default=True)
+@click.option("--hollow-nodes", default=0, type=int, help="Host N hollow nodes <node-name>-0..N-1 (hollow runtime).")
+@click.option("--node-labels", default="", help="Extra node labels: k=v,k2=v2.")
+@click.option("--kube-reserved", default="cpu=100m,memory=100Mi", show_default=True)
+@click.option("--system-reserved", default="", help="e.g. cpu=100m,memory=100Mi")
+@click.option("--max-pods", default=110, show_default=True, type=int)
+@click.option("--node-status-update-frequency", default=10.0, show_default=True, type=float,
+              help="Seconds between node status checks and lease renewals.")
+@click.option("--sync-frequency", default=60.0, show_default=True, type=float,
+              help="Seconds between periodic re-syncs of each pod.")
+@click.option("--backoff-base", default=10.0, show_default=True, type=float, help="Crash loop back-off start.")
+@click.option("--backoff-max", default=300.0, show_default=True, type=float, help="Crash loop back-off cap.")
+@click.option("--image-pull-backoff-base", default=10.0, show_default=True, type=float)
+@click.option("--pleg-period", default=1.0, show_default=True, type=float, help="Runtime relist period.")
+@click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
+def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, runtime, hollow_nodes,
+          node_labels, kube_reserved, system_reserved, max_pods, node_status_update_frequency, sync_frequency,
+          backoff_base, backoff_max, image_pull_backoff_base, pleg_period, verbosity) -> None:
+    """Run the node agent (kubelet side): register the node, run the pods bound to it."""
+    from agent.kubelet.config import KubeletConfig
+    if hollow_nodes and runtime != "hollow":
+        raise click.BadParameter("--hollow-nodes needs --runtime hollow")
+    config = KubeletConfig(
+        node_ip=node_ip, port=port, bind_address=bind_address, root_dir=root_dir, runtime=runtime,
+        node_labels=_pairs(node_labels), kube_reserved=_pairs(kube_reserved),
+        system_reserved=_pairs(system_reserved), max_pods=max_pods,
+        node_status_update_frequency=node_status_update_frequency, sync_frequency=sync_frequency,
+        backoff_base=backoff_base, backoff_max=backoff_max, image_pull_backoff_base=image_pull_backoff_base,
+        pleg_relist_period=pleg_period, verbosity=verbosity,
+        **({"node_name": node_name} if node_name else {}))
+    if hollow_nodes and not node_name:
+        config = dataclasses.replace(config, node_name="hollow-node")
+    log.setup("agent", verbosity)
+    for noisy in ("urllib3", "docker"):          # one line per Docker API call otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(run_agent(config, hollow_nodes, server, kubeconfig))

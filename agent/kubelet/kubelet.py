@@ -1,0 +1,137 @@
+"""The kubelet: wires the pieces together (kubelet.go's Run and syncLoop).
+
+    informer (pods with spec.nodeName=<node>)  -> pod workers (one per pod)
+    PLEG: list the runtime every second        -> wake the worker of a pod whose containers changed
+    housekeeping: containers of pods that are not ours any more -> killed and removed
+    node status + lease                        -> the node stays Ready
+
+The PLEG (pod lifecycle event generator) is kubelet's GenericPLEG: relisting
+is simpler than following Docker's event stream and needs no resynchronisation
+after a reconnect.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from minikube_py.client.events import EventRecorder
+from minikube_py.client.informer import SharedInformer
+
+from agent.kubelet.config import KubeletConfig
+from agent.kubelet.lease import NodeLease
+from agent.kubelet.node_status import NodeStatusReporter
+from agent.kubelet.pod_workers import PodWorkers
+from agent.kubelet.runtime.network import NetworkPlugin, NoNetwork
+from agent.kubelet.runtime.types import ContainerRecord, Runtime
+from agent.kubelet.services import Services
+from agent.kubelet.status import StatusManager
+from agent.kubelet.volumes import VolumeManager
+
+log = logging.getLogger("agent.kubelet")
+
+
+def make_runtime(config: KubeletConfig) -> Runtime:
+    if config.runtime == "hollow":
+        from agent.kubelet.runtime.hollow import HollowRuntime
+        return HollowRuntime(config.node_name)
+    from agent.kubelet.runtime.docker_runtime import DockerRuntime
+    return DockerRuntime(config.node_name, config.pause_image)
+
+
+class Kubelet:
+    def __init__(self, config: KubeletConfig, api: Any, *, runtime: Runtime | None = None,
+                 network: NetworkPlugin | None = None) -> None:
+        self.config = config
+        self.api = api
+        self.runtime = runtime or make_runtime(config)
+        self.services = Services(
+            config=config, api=api, runtime=self.runtime, network=network or NoNetwork(),
+            volumes=VolumeManager(config.root_dir, config.node_ip, hollow=self.runtime.hollow),
+            status=StatusManager(api), recorder=EventRecorder(api, "kubelet", config.node_name))
+        self.pod_workers = PodWorkers(self.services)
+        self.pods = SharedInformer(api.resource("pods"), field_selector=f"spec.nodeName={config.node_name}")
+        self.pods.add_event_handler(on_add=self._on_pod, on_update=lambda old, new: self._on_pod(new),
+                                    on_delete=self.pod_workers.remove_pod)
+        self.node_status = NodeStatusReporter(api, config, hollow=self.runtime.hollow,
+                                              runtime_version=self._runtime_version())
+        self.lease = NodeLease(api, config.node_name, config.node_lease_duration_seconds,
+                               config.lease_renew_interval)
+        self._tasks: list[asyncio.Task] = []
+        self._seen: dict[str, tuple] = {}       # PLEG: pod uid -> fingerprint of its containers
+
+    def _runtime_version(self) -> str:
+        if self.runtime.hollow:
+            return "hollow://0.1.0"
+        return f"docker://{self.runtime.client.version().get('Version', 'unknown')}"
+
+    def _on_pod(self, pod: dict[str, Any]) -> None:
+        if (pod.get("spec") or {}).get("nodeName") == self.config.node_name:
+            self.pod_workers.update_pod(pod)
+
+    def find_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.pods.get(name, namespace)
+
+    async def start(self) -> None:
+        node = await self.node_status.register()
+        self.lease.node_uid = node["metadata"].get("uid")
+        self.pods.start()
+        await self.pods.wait_for_sync()
+        loops = [self.node_status.run(), self.lease.run(), self._pleg(), self._housekeeping()]
+        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        log.info("node %s: agent running (%s runtime)", self.config.node_name, self.config.runtime)
+
+    async def stop(self) -> None:
+        """Stop watching and working; containers keep running (a restarted agent adopts them)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pods.stop()
+        await self.pod_workers.stop()
+        await self.runtime.close()
+
+    # ---- PLEG and housekeeping ----------------------------------------------------------
+
+    @staticmethod
+    def _fingerprints(records: list[ContainerRecord]) -> dict[str, tuple]:
+        by_pod: dict[str, list] = {}
+        for r in records:
+            by_pod.setdefault(r.pod_uid, []).append((r.id, r.state))
+        return {uid: tuple(sorted(items)) for uid, items in by_pod.items()}
+
+    async def _pleg(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.pleg_relist_period)
+            try:
+                current = self._fingerprints(await self.runtime.list_containers())
+            except Exception as e:
+                log.warning("PLEG relist failed: %s", e)
+                continue
+            for uid in set(current) | set(self._seen):
+                if current.get(uid) != self._seen.get(uid):
+                    self.pod_workers.wake(uid)
+            self._seen = current
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.housekeeping_period)
+            try:
+                await self.clean_up_orphans()
+            except Exception as e:
+                log.warning("housekeeping failed: %s", e)
+
+    async def clean_up_orphans(self) -> None:
+        """Kill and remove containers (and volume dirs) of pods that are neither in our
+        pod cache nor being worked on (kubelet's HandlePodCleanups)."""
+        self.pod_workers.forget_finished()
+        known = {p["metadata"]["uid"] for p in self.pods.list()} | self.pod_workers.active_uids()
+        for record in await self.runtime.list_containers():
+            if record.pod_uid not in known:
+                log.info("removing orphaned container %s of pod %s/%s", record.id[:12], record.pod_namespace,
+                         record.pod_name)
+                await self.runtime.stop_container(record.id, 0)
+                await self.runtime.remove_container(record.id)
+        if not self.runtime.hollow:
+            for uid in self.services.volumes.pod_dirs():
+                if uid not in known:
+                    self.services.volumes.tear_down(uid)

@@ -1,0 +1,75 @@
+"""Sockets inside a pod's network namespace, for httpGet/tcpSocket probes and hooks.
+
+A Linux network namespace belongs to a thread, not to a process: `setns(2)`
+moves only the calling thread. A socket keeps the namespace it was created in,
+whatever thread uses it later. So a helper thread enters the pod's namespace,
+creates a socket, goes back, and the event loop uses that socket as usual —
+the same trick CNI plugins use (ns.Do in containernetworking/plugins).
+"""
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import socket
+import threading
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+_lock = threading.Lock()
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"setns: {os.strerror(error)}")
+
+
+def socket_in_netns(netns_path: str) -> socket.socket:
+    """A non-blocking TCP socket that lives in the network namespace at `netns_path`."""
+    with _lock, open(f"/proc/self/task/{threading.get_native_id()}/ns/net") as home, open(netns_path) as target:
+        _setns(target.fileno())
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            _setns(home.fileno())
+    sock.setblocking(False)
+    return sock
+
+
+async def _connected(netns_path: str, host: str, port: int) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    sock = await loop.run_in_executor(None, socket_in_netns, netns_path)
+    try:
+        await loop.sock_connect(sock, (host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def tcp_connect(netns_path: str, host: str, port: int, timeout: float) -> None:
+    """Succeeds when something accepts a TCP connection (kubelet's tcpSocket probe)."""
+    sock = await asyncio.wait_for(_connected(netns_path, host, port), timeout)
+    sock.close()
+
+
+async def http_get(netns_path: str, host: str, port: int, path: str, headers: list[dict[str, str]],
+                   timeout: float) -> int:
+    """The HTTP status code of GET http://host:port/path, asked from inside the namespace."""
+    async def ask() -> int:
+        sock = await _connected(netns_path, host, port)
+        reader, writer = await asyncio.open_connection(sock=sock)
+        try:
+            lines = [f"GET {path} HTTP/1.0", f"Host: {host}:{port}", "User-Agent: kube-probe/minikube-py"]
+            lines += [f"{h['name']}: {h['value']}" for h in headers]
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            return int(status_line.split()[1])
+        finally:
+            writer.close()
+    try:
+        return await asyncio.wait_for(ask(), timeout)
+    except (IndexError, ValueError) as e:
+        raise OSError(f"bad HTTP answer: {e}") from e

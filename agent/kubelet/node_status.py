@@ -1,0 +1,136 @@
+"""The Node object: kubelet's registerWithAPIServer and node status (kubelet_node_status.go).
+
+At start the agent creates its Node (or adopts an existing one of the same
+name). Every node_status_update_frequency (10 s) it recomputes the status —
+capacity, allocatable, conditions, addresses, node info, the agent's port —
+and sends it only when something changed or node_status_report_frequency
+(5 min) has passed; liveness itself is signalled by the Lease (lease.py), as in
+Kubernetes since 1.17. Conditions follow the eviction manager's thresholds:
+MemoryPressure when memory.available < eviction-hard (100Mi), DiskPressure
+when less than 10 % of the root dir's filesystem is free, PIDPressure when
+less than 10 % of pid_max is left.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from typing import Any
+
+from minikube_py.api.errors import ApiError
+from minikube_py.api.quantity import cpu_millis, memory_bytes
+
+from agent.kubelet import hostinfo
+from agent.kubelet.config import KubeletConfig
+from agent.kubelet.status import now
+
+log = logging.getLogger("agent.node")
+KUBELET_VERSION = "v1.20.0-minikube-py"
+
+
+def allocatable(capacity: dict[str, str], config: KubeletConfig) -> dict[str, str]:
+    """capacity - kube-reserved - system-reserved - eviction-hard (memory), like kubelet's node allocatable."""
+    reserved = [config.kube_reserved, config.system_reserved]
+    cpu = cpu_millis(capacity["cpu"]) - sum(cpu_millis(r.get("cpu", "0")) for r in reserved)
+    memory = (memory_bytes(capacity["memory"]) - sum(memory_bytes(r.get("memory", "0")) for r in reserved)
+              - memory_bytes(config.eviction_hard_memory))
+    return {**capacity, "cpu": f"{max(cpu, 0)}m", "memory": f"{max(memory, 0) // 1024}Ki"}
+
+
+def _condition(kind: str, true: bool, reason: str, message: str, heartbeat: str) -> dict[str, Any]:
+    return {"type": kind, "status": "True" if true else "False", "reason": reason, "message": message,
+            "lastHeartbeatTime": heartbeat, "lastTransitionTime": heartbeat}
+
+
+def pressure_conditions(config: KubeletConfig, hollow: bool, heartbeat: str) -> list[dict[str, Any]]:
+    memory = not hollow and hostinfo.memory_available() < memory_bytes(config.eviction_hard_memory)
+    disk = not hollow and hostinfo.disk_available_fraction(config.root_dir) < 0.10
+    pids = not hollow and hostinfo.pids_available_fraction() < 0.10
+    return [
+        _condition("MemoryPressure", memory, "KubeletHasInsufficientMemory" if memory else
+                   "KubeletHasSufficientMemory", f"kubelet has {'insufficient' if memory else 'sufficient'} memory "
+                   "available", heartbeat),
+        _condition("DiskPressure", disk, "KubeletHasDiskPressure" if disk else "KubeletHasNoDiskPressure",
+                   f"kubelet has {'' if disk else 'no '}disk pressure", heartbeat),
+        _condition("PIDPressure", pids, "KubeletHasInsufficientPID" if pids else "KubeletHasSufficientPID",
+                   f"kubelet has {'insufficient' if pids else 'sufficient'} PID available", heartbeat),
+        _condition("Ready", True, "KubeletReady", "kubelet is posting ready status", heartbeat),
+    ]
+
+
+class NodeStatusReporter:
+    def __init__(self, api: Any, config: KubeletConfig, *, hollow: bool, runtime_version: str) -> None:
+        self.api, self.config, self.hollow = api, config, hollow
+        self.runtime_version = runtime_version
+        self.nodes = api.resource("nodes")
+        self._last_sent: dict[str, Any] | None = None
+        self._last_sent_at = 0.0
+
+    def desired_status(self, heartbeat: str) -> dict[str, Any]:
+        config = self.config
+        capacity = dict(config.hollow_capacity) if self.hollow else hostinfo.host_capacity()
+        capacity["pods"] = str(config.max_pods)
+        return {
+            "capacity": capacity, "allocatable": allocatable(capacity, config),
+            "conditions": pressure_conditions(config, self.hollow, heartbeat),
+            "addresses": [{"type": "InternalIP", "address": config.node_ip},
+                          {"type": "Hostname", "address": config.node_name}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": config.port}},
+            "nodeInfo": hostinfo.node_info(self.runtime_version, KUBELET_VERSION),
+        }
+
+    def labels(self) -> dict[str, str]:
+        return {"kubernetes.io/hostname": self.config.node_name, "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": hostinfo.arch(), "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": hostinfo.arch(),
+                **({"type": "hollow"} if self.hollow else {}), **self.config.node_labels}
+
+    async def register(self) -> dict[str, Any]:
+        """Create the Node, or take over an existing one (labels merged, status refreshed)."""
+        node = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": self.config.node_name, "labels": self.labels()}, "spec": {}}
+        try:
+            created = await self.nodes.create(node)
+            log.info("registered node %s", self.config.node_name)
+        except ApiError as e:
+            if e.reason != "AlreadyExists":
+                raise
+            created = await self.nodes.patch(self.config.node_name, {"metadata": {"labels": self.labels()}})
+            log.info("node %s already exists; taking it over", self.config.node_name)
+        await self.update(force=True)
+        return created
+
+    @staticmethod
+    def _without_times(status: dict[str, Any]) -> dict[str, Any]:
+        stripped = copy.deepcopy(status)
+        for condition in stripped["conditions"]:
+            condition.pop("lastHeartbeatTime", None)
+            condition.pop("lastTransitionTime", None)
+        return stripped
+
+    async def update(self, force: bool = False) -> bool:
+        status = self.desired_status(now())
+        due = time.monotonic() - self._last_sent_at >= self.config.node_status_report_frequency
+        if not force and not due and self._last_sent == self._without_times(status):
+            return False
+        self._keep_transition_times(status)
+        await self.nodes.patch_status(self.config.node_name, {"status": status})
+        self._last_sent, self._last_sent_at = self._without_times(status), time.monotonic()
+        self._last_conditions = {c["type"]: c for c in status["conditions"]}
+        return True
+
+    def _keep_transition_times(self, status: dict[str, Any]) -> None:
+        previous = getattr(self, "_last_conditions", {})
+        for condition in status["conditions"]:
+            before = previous.get(condition["type"])
+            if before is not None and before["status"] == condition["status"]:
+                condition["lastTransitionTime"] = before["lastTransitionTime"]
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.node_status_update_frequency)
+            try:
+                await self.update()
+            except ApiError as e:
+                log.warning("node status update failed: %s", e.message)

@@ -1,0 +1,1 @@
+"""Container runtimes behind one interface, as kubelet talks to CRI (runtime/types.py)."""

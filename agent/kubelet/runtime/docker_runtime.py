@@ -1,0 +1,217 @@
+"""The Docker runtime: kubelet's old dockershim, CRI calls mapped onto the Docker API.
+
+- A pod sandbox is a `minikube-py/pause` container with network mode `none`
+  and a shareable IPC namespace; its hostname is the pod's hostname.
+- App and init containers join it: `network_mode=container:<sandbox>` and
+  `ipc_mode=container:<sandbox>` (Docker then also gives them its hostname).
+- Names follow dockershim: k8s_<container>_<pod>_<namespace>_<uid>_<restart count>.
+- Every container carries the labels of runtime/types.py, including the node,
+  and this class only ever lists containers with its own node label.
+
+The Docker SDK is blocking, so every call runs in a dedicated thread pool,
+never on the event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from typing import Any, AsyncIterator, Callable
+
+import docker
+import docker.errors
+
+from agent.kubelet.runtime.types import (
+    CREATED, EXITED, KIND_SANDBOX, LABEL_ATTEMPT, LABEL_CONTAINER, LABEL_KIND, LABEL_MANAGED, LABEL_NODE,
+    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, RUNNING, SANDBOX_NAME,
+    ContainerConfig, ContainerRecord, ImagePullError, PodRef)
+
+log = logging.getLogger("agent.runtime.docker")
+
+_DOCKER_STATES = {"running": RUNNING, "created": CREATED, "restarting": RUNNING, "paused": RUNNING}
+
+
+def _rfc3339(docker_time: str | None) -> str | None:
+    """Docker's nanosecond timestamps, cut to seconds as Kubernetes shows them."""
+    if not docker_time or docker_time.startswith("0001-"):
+        return None
+    return docker_time[:19] + "Z"
+
+
+class DockerRuntime:
+    hollow = False
+
+    def __init__(self, node_name: str, pause_image: str, *, workers: int = 16) -> None:
+        self.node_name = node_name
+        self.pause_image = pause_image
+        self.client = docker.from_env(max_pool_size=workers)
+        self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="docker")
+        self._inspect_cache: dict[tuple[str, str], ContainerRecord] = {}
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
+    async def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def _labels(self, pod: PodRef, name: str, kind: str, restart_count: int, attempt: int) -> dict[str, str]:
+        return {LABEL_MANAGED: "true", LABEL_NODE: self.node_name, LABEL_POD_UID: pod.uid,
+                LABEL_POD_NAME: pod.name, LABEL_POD_NAMESPACE: pod.namespace, LABEL_CONTAINER: name,
+                LABEL_KIND: kind, LABEL_RESTART_COUNT: str(restart_count), LABEL_ATTEMPT: str(attempt)}
+
+    @staticmethod
+    def _docker_name(pod: PodRef, name: str, count: int) -> str:
+        return f"k8s_{name}_{pod.name}_{pod.namespace}_{pod.uid}_{count}"
+
+    # ---- listing: summaries from one call, details inspected once per container state ----
+
+    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]:
+        labels = [f"{LABEL_NODE}={self.node_name}"] + ([f"{LABEL_POD_UID}={pod_uid}"] if pod_uid else [])
+        summaries = await self._call(self.client.api.containers, all=True, filters={"label": labels})
+        records = await asyncio.gather(*(self._record(s) for s in summaries))
+        live = {(s["Id"], s["State"]) for s in summaries}
+        if pod_uid is None:
+            self._inspect_cache = {k: v for k, v in self._inspect_cache.items() if k in live}
+        return sorted((r for r in records if r is not None), key=lambda r: r.created)
+
+    async def _record(self, summary: dict[str, Any]) -> ContainerRecord | None:
+        key = (summary["Id"], summary["State"])
+        if key not in self._inspect_cache:
+            try:
+                details = await self._call(self.client.api.inspect_container, summary["Id"])
+            except docker.errors.NotFound:
+                return None
+            self._inspect_cache[key] = self._from_inspect(details)
+        return self._inspect_cache[key]
+
+    @staticmethod
+    def _from_inspect(details: dict[str, Any]) -> ContainerRecord:
+        labels = details["Config"]["Labels"] or {}
+        state = details["State"]
+        status = _DOCKER_STATES.get(state.get("Status"), EXITED)
+        return ContainerRecord(
+            id=details["Id"], pod_uid=labels.get(LABEL_POD_UID, ""), pod_name=labels.get(LABEL_POD_NAME, ""),
+            pod_namespace=labels.get(LABEL_POD_NAMESPACE, ""), name=labels.get(LABEL_CONTAINER, ""),
+            kind=labels.get(LABEL_KIND, ""), restart_count=int(labels.get(LABEL_RESTART_COUNT, "0")),
+            attempt=int(labels.get(LABEL_ATTEMPT, "0")), state=status, image=details["Config"]["Image"],
+            image_id=details.get("Image", ""), exit_code=state.get("ExitCode") if status == EXITED else None,
+            started_at=_rfc3339(state.get("StartedAt")), finished_at=_rfc3339(state.get("FinishedAt")),
+            oom_killed=bool(state.get("OOMKilled")), pid=int(state.get("Pid") or 0),
+            created=_created_order(details.get("Created", "")), message=state.get("Error", ""))
+
+    # ---- images ------------------------------------------------------------------------
+
+    async def ensure_image(self, image: str, pull_policy: str) -> bool:
+        present = await self._call(self._image_present, image)
+        if pull_policy == "Never" and not present:
+            raise ImagePullError("ErrImageNeverPull",
+                                 f'Container image "{image}" is not present with pull policy of Never')
+        if pull_policy == "Never" or (present and pull_policy == "IfNotPresent"):
+            return False
+        try:
+            await self._call(self.client.images.pull, image)
+        except docker.errors.APIError as e:
+            raise ImagePullError("ErrImagePull", f'Failed to pull image "{image}": {e.explanation or e}') from e
+        return True
+
+    def _image_present(self, image: str) -> bool:
+        try:
+            self.client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    # ---- sandbox and containers ---------------------------------------------------------
+
+    async def run_sandbox(self, pod: PodRef, attempt: int) -> ContainerRecord:
+        host_config = self.client.api.create_host_config(network_mode="none", ipc_mode="shareable")
+        created = await self._call(
+            self.client.api.create_container, self.pause_image, hostname=pod.hostname[:63],
+            name=self._docker_name(pod, SANDBOX_NAME, attempt), host_config=host_config,
+            labels=self._labels(pod, SANDBOX_NAME, KIND_SANDBOX, 0, attempt))
+        await self.start_container(created["Id"])
+        details = await self._call(self.client.api.inspect_container, created["Id"])
+        return self._from_inspect(details)
+
+    async def create_container(self, pod: PodRef, sandbox: ContainerRecord, config: ContainerConfig) -> str:
+        host_config = self.client.api.create_host_config(
+            network_mode=f"container:{sandbox.id}", ipc_mode=f"container:{sandbox.id}",
+            binds=[f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}" for m in config.mounts],
+            cpu_quota=config.cpu_quota, cpu_period=config.cpu_period if config.cpu_quota else None,
+            cpu_shares=config.cpu_shares, mem_limit=config.memory_limit, privileged=config.privileged)
+        created = await self._call(
+            self.client.api.create_container, config.image, command=config.args, entrypoint=config.command,
+            environment=config.env, working_dir=config.working_dir, user=config.user or "",
+            tty=config.tty, stdin_open=config.stdin, host_config=host_config,
+            name=self._docker_name(pod, config.name, config.restart_count),
+            labels=self._labels(pod, config.name, config.kind, config.restart_count, config.attempt))
+        return created["Id"]
+
+    async def start_container(self, container_id: str) -> None:
+        await self._call(self.client.api.start, container_id)
+
+    async def stop_container(self, container_id: str, timeout: int) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds (what `docker stop` does)."""
+        try:
+            await self._call(self.client.api.stop, container_id, timeout=max(0, int(timeout)))
+        except docker.errors.NotFound:
+            pass
+
+    async def remove_container(self, container_id: str) -> None:
+        try:
+            await self._call(self.client.api.remove_container, container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as e:
+            if "already in progress" not in str(e):
+                raise
+
+    async def exec(self, container_id: str, command: list[str], timeout: float) -> tuple[int, bytes]:
+        """Run a command in the container (CRI ExecSync); exit code 124-like -1 on timeout."""
+        return await asyncio.wait_for(self._call(self._exec_blocking, container_id, command), timeout)
+
+    def _exec_blocking(self, container_id: str, command: list[str]) -> tuple[int, bytes]:
+        exec_id = self.client.api.exec_create(container_id, command, stdout=True, stderr=True)["Id"]
+        output = self.client.api.exec_start(exec_id)
+        return int(self.client.api.exec_inspect(exec_id).get("ExitCode") or 0), output
+
+    def netns_path(self, sandbox: ContainerRecord) -> str | None:
+        return f"/proc/{sandbox.pid}/ns/net" if sandbox.pid else None
+
+    # ---- logs ---------------------------------------------------------------------------
+
+    async def logs(self, container_id: str, *, follow: bool, tail_lines: int | None,
+                   timestamps: bool) -> AsyncIterator[bytes]:
+        """The container's output, chunk by chunk, read by a thread and handed over through a queue."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=256)
+        stream = await self._call(self.client.api.logs, container_id, stream=True, follow=follow,
+                                  timestamps=timestamps, tail="all" if tail_lines is None else tail_lines)
+
+        def pump() -> None:
+            try:
+                for chunk in stream:
+                    asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
+            except Exception:        # stream closed by the reader, or the container went away
+                pass
+            finally:
+                asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+
+        reader = loop.run_in_executor(None, pump)
+        try:
+            while (chunk := await queue.get()) is not None:
+                yield chunk
+        finally:
+            stream.close()
+            reader.cancel()
+
+
+def _created_order(created: str) -> float:
+    """Docker's Created time (RFC 3339 with nanoseconds) as a sortable number."""
+    from datetime import datetime
+    if not created:
+        return 0.0
+    seconds, _, fraction = created.rstrip("Z").partition(".")
+    base = datetime.fromisoformat(seconds + "+00:00").timestamp()
+    return base + float(f"0.{fraction or '0'}")

@@ -1,0 +1,284 @@
+"""The node agent against a real API server, etcd and dockerd.
+
+Each test gets its own agent process with a unique node name; whatever
+happens, the finalizer stops it and removes every container carrying that
+node's label and its volume directory. Periods and back-offs are shortened by
+flags; assertions are about states, reasons and counts, polled with bounds.
+"""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import docker
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+NODE_LABEL = "io.minikube-py.node"
+IMAGE = "minikube-py/busybox:latest"
+
+
+@pytest.fixture(scope="module")
+def docker_client():
+    from minikube_py.images import build_images
+    client = docker.from_env()
+    build_images(client=client)
+    yield client
+    client.close()
+
+
+class Agent:
+    def __init__(self, server: str, node: str, root_dir: str) -> None:
+        self.server, self.node, self.root_dir = server, node, root_dir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_path = Path(root_dir) / "agent.log"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agent", "--server", self.server, "--node-name", self.node,
+             "--node-ip", "127.0.0.1", "--port", str(self.port), "--bind-address", "127.0.0.1",
+             "--root-dir", self.root_dir, "--backoff-base", "1", "--backoff-max", "4",
+             "--image-pull-backoff-base", "1", "--sync-frequency", "5", "--node-status-update-frequency", "2",
+             "--pleg-period", "0.5", "-v", "4"],
+            stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text()[-3000:] if self.log_path.exists() else ""
+
+
+def remove_node_containers(client: docker.DockerClient, node: str) -> None:
+    for container in client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={node}"}):
+        container.remove(force=True)
+
+
+@pytest.fixture
+def agent(apiserver, docker_client, unique):
+    root_dir = tempfile.mkdtemp(prefix="mk-agent-")
+    node = Agent(apiserver.url, f"agent-{unique}", root_dir)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        remove_node_containers(docker_client, node.node)
+        shutil.rmtree(root_dir, ignore_errors=True)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
+                     agent: Agent | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}\n" + (agent.log_tail() if agent else ""))
+
+
+def pod_body(name: str, node: str, containers: list[dict], **spec: Any) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"nodeName": node, "containers": containers, "terminationGracePeriodSeconds": 5, **spec}}
+
+
+def sh(name: str, script: str, **extra: Any) -> dict:
+    return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
+
+
+async def get_pod(http, ns: str, name: str) -> dict | None:
+    status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
+    return body if status == 200 else None
+
+
+async def wait_phase(http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:
+    async def check():
+        pod = await get_pod(http, ns, name)
+        return pod if pod and (pod.get("status") or {}).get("phase") == phase else None
+    return await eventually(check, f"pod {name} {phase}", timeout, agent)
+
+
+def container_status(pod: dict, name: str) -> dict:
+    return next(s for s in pod["status"]["containerStatuses"] if s["name"] == name)
+
+
+def condition(pod: dict, kind: str) -> str:
+    return next(c["status"] for c in pod["status"]["conditions"] if c["type"] == kind)
+
+
+def node_containers(client: docker.DockerClient, node: str) -> list:
+    return client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={node}"})
+
+
+async def test_node_registers_with_lease_and_ready_condition(http, agent):
+    async def registered():
+        status, node = await http.get(f"/api/v1/nodes/{agent.node}")
+        return node if status == 200 and node.get("status", {}).get("conditions") else None
+    node = await eventually(registered, "the Node", agent=agent)
+    assert {c["type"]: c["status"] for c in node["status"]["conditions"]} == {
+        "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False", "Ready": "True"}
+    assert node["metadata"]["labels"]["kubernetes.io/hostname"] == agent.node
+    assert node["status"]["capacity"]["pods"] == "110"
+    assert node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] == agent.port
+    assert {"type": "InternalIP", "address": "127.0.0.1"} in node["status"]["addresses"]
+    lease = await eventually(lambda: http.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/"
+                                              f"{agent.node}"), "the Lease", agent=agent)
+    assert lease[1]["spec"]["holderIdentity"] == agent.node
+
+
+async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, agent, docker_client):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"greeting": "hi", "file": "F"}})
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/secrets", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sec"}, "stringData": {"token": "s3cret"}})
+    script = ("echo plain=$PLAIN; echo pod=$POD_NAME; echo greet=$GREET; echo token=$TOKEN; echo from=$file; "
+              "echo cm=$(cat /cfg/file); echo secretfile=$(cat /sec/token); echo hi > /scratch/x; "
+              "echo shared=$(cat /scratch/x); echo pwd=$(pwd); trap 'exit 0' TERM; while :; do sleep 1; done")
+    container = sh("app", script, workingDir="/tmp",
+                   env=[{"name": "PLAIN", "value": "v1"},
+                        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                        {"name": "GREET", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "greeting"}}},
+                        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}}}],
+                   envFrom=[{"configMapRef": {"name": "cfg"}}],
+                   volumeMounts=[{"name": "c", "mountPath": "/cfg"}, {"name": "s", "mountPath": "/sec"},
+                                 {"name": "scratch", "mountPath": "/scratch"}],
+                   resources={"limits": {"cpu": "200m", "memory": "64Mi"}})
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body("p", agent.node, [container], volumes=[
+        {"name": "c", "configMap": {"name": "cfg"}}, {"name": "s", "secret": {"secretName": "sec"}},
+        {"name": "scratch", "emptyDir": {}}]))
+    pod = await wait_phase(http, ns, "p", "Running", agent)
+    assert condition(pod, "Ready") == "True" and pod["status"]["hostIP"] == "127.0.0.1"
+
+    async def logged():
+        status, text = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log")
+        return text if status == 200 and "pwd=" in text else None
+    text = await eventually(logged, "the pod's log", agent=agent)
+    for line in ("plain=v1", "pod=p", "greet=hi", "token=s3cret", "from=F", "cm=F", "secretfile=s3cret",
+                 "shared=hi", "pwd=/tmp"):
+        assert line in text.splitlines(), (line, text)
+    app = [c for c in node_containers(docker_client, agent.node) if c.labels["io.minikube-py.container"] == "app"]
+    assert app[0].attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024
+    assert app[0].attrs["HostConfig"]["NetworkMode"].startswith("container:")
+
+
+async def test_crash_loop_back_off(http, ns, agent):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body("crash", agent.node, [sh("app", "exit 3")]))
+
+    async def looping():
+        pod = await get_pod(http, ns, "crash")
+        statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
+        if statuses and statuses[0]["restartCount"] >= 2:
+            waiting = statuses[0]["state"].get("waiting") or {}
+            return pod if waiting.get("reason") == "CrashLoopBackOff" else None
+        return None
+    pod = await eventually(looping, "CrashLoopBackOff with restarts", timeout=40, agent=agent)
+    status = container_status(pod, "app")
+    assert status["lastState"]["terminated"]["exitCode"] == 3
+    assert status["lastState"]["terminated"]["reason"] == "Error"
+
+
+async def test_liveness_restarts_and_readiness_drives_ready(http, ns, agent, docker_client):
+    container = sh("app", "trap 'exit 0' TERM; while :; do sleep 1; done",
+                   livenessProbe={"exec": {"command": ["test", "!", "-e", "/tmp/die"]}, "periodSeconds": 1,
+                                  "failureThreshold": 1},
+                   readinessProbe={"exec": {"command": ["test", "-e", "/tmp/ready"]}, "periodSeconds": 1})
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body("probed", agent.node, [container]))
+    pod = await wait_phase(http, ns, "probed", "Running", agent)
+    assert condition(pod, "Ready") == "False"
+
+    def app_container():
+        return next(c for c in node_containers(docker_client, agent.node)
+                    if c.labels["io.minikube-py.container"] == "app" and c.status == "running")
+
+    async def ready_is(value: str):
+        pod = await get_pod(http, ns, "probed")
+        return pod if pod and condition(pod, "Ready") == value else None
+    app_container().exec_run(["touch", "/tmp/ready"])
+    await eventually(lambda: ready_is("True"), "Ready=True", agent=agent)
+    app_container().exec_run(["rm", "/tmp/ready"])
+    await eventually(lambda: ready_is("False"), "Ready=False", agent=agent)
+
+    app_container().exec_run(["touch", "/tmp/die"])
+
+    async def restarted():
+        pod = await get_pod(http, ns, "probed")
+        return pod if container_status(pod, "app")["restartCount"] >= 1 else None
+    pod = await eventually(restarted, "a liveness restart", agent=agent)
+    assert container_status(pod, "app")["lastState"]["terminated"]["exitCode"] in (0, 137)
+
+
+async def test_graceful_deletion_runs_pre_stop_and_removes_containers(http, ns, agent, docker_client):
+    container = sh("app", "trap 'echo got-term; sleep 2; exit 0' TERM; while :; do sleep 1; done",
+                   lifecycle={"preStop": {"exec": {"command": ["sh", "-c", "echo prestop > /data/prestop"]}}},
+                   volumeMounts=[{"name": "data", "mountPath": "/data"}])
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body(
+        "graceful", agent.node, [container],
+        volumes=[{"name": "data", "hostPath": {"path": f"{agent.root_dir}/host-data", "type": "DirectoryOrCreate"}}]))
+    pod = await wait_phase(http, ns, "graceful", "Running", agent)
+    uid = pod["metadata"]["uid"]
+    status, body = await http.delete(f"/api/v1/namespaces/{ns}/pods/graceful")
+    assert status in (200, 202)
+    assert body["metadata"].get("deletionTimestamp")
+    # While the pod object exists, its containers may still be running; once it is gone, they are gone.
+    async def gone():
+        return await get_pod(http, ns, "graceful") is None
+    await eventually(gone, "the pod to be deleted", agent=agent)
+    assert node_containers(docker_client, agent.node) == []
+    assert (Path(agent.root_dir) / "host-data" / "prestop").read_text() == "prestop\n"
+    assert not (Path(agent.root_dir) / "pods" / uid).exists()
+
+
+async def test_agent_restart_adopts_running_pod(http, ns, agent, docker_client):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body(
+        "adopted", agent.node, [sh("app", "trap 'exit 0' TERM; while :; do sleep 1; done")]))
+    await wait_phase(http, ns, "adopted", "Running", agent)
+    before = sorted(c.id for c in node_containers(docker_client, agent.node))
+    assert len(before) == 2                      # the sandbox and the app container
+    agent.stop()
+    agent.start()
+    async def healthy():
+        status, _ = await http.get(f"/api/v1/nodes/{agent.node}")
+        return status == 200
+    await eventually(healthy, "the node", agent=agent)
+    await asyncio.sleep(3)                        # several syncs and PLEG relists of the new agent
+    after = sorted(c.id for c in node_containers(docker_client, agent.node))
+    assert after == before
+    pod = await get_pod(http, ns, "adopted")
+    assert pod["status"]["phase"] == "Running" and container_status(pod, "app")["restartCount"] == 0
+
+
+async def test_orphans_are_removed_and_never_pulled_image_is_reported(http, ns, agent, docker_client):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body(
+        "nopull", agent.node, [{"name": "app", "image": "minikube-py/absent:1", "imagePullPolicy": "Never"}]))
+
+    async def never_pull():
+        pod = await get_pod(http, ns, "nopull")
+        statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
+        waiting = statuses[0]["state"].get("waiting", {}) if statuses else {}
+        return waiting.get("reason") == "ErrImageNeverPull"
+    await eventually(never_pull, "ErrImageNeverPull", agent=agent)
+    # force-delete (grace 0) while the agent is down: its containers become orphans
+    agent.stop()
+    await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/nopull?gracePeriodSeconds=0")
+    assert node_containers(docker_client, agent.node)       # the sandbox is still there
+    agent.start()
+
+    async def cleaned():
+        return node_containers(docker_client, agent.node) == []
+    await eventually(cleaned, "orphaned containers to be removed", agent=agent)
