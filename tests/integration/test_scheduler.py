@@ -1,0 +1,275 @@
+"""The scheduler against a real API server (its own etcd prefix, so node counts are exact) with
+Node objects and no agents. Most tests run the scheduler in-process as an asyncio task; the restart
+test runs it as a real process and kills it mid-batch. Waits are bounded polls, never timings."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+from typing import Any, AsyncIterator
+
+import aiohttp
+import pytest
+
+from minikube_py.client.config import ClientConfig
+from minikube_py.client.rest import ApiClient
+from scheduler.config import SchedulerConfig
+from scheduler.explain import DECISION_ANNOTATION
+from scheduler.scheduler import Scheduler
+from tests.conftest import ROOT, ApiServer
+from tests.helpers import Http, namespace, pod
+
+TAINT = {"key": "key", "value": "value", "effect": "NoSchedule"}
+
+
+@pytest.fixture(scope="module")
+def sched_api(etcd) -> AsyncIterator[ApiServer]:
+    server = ApiServer(etcd)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def cluster(sched_api, unique):
+    async with aiohttp.ClientSession() as session:
+        yield Cluster(Http(sched_api.url, session), f"s-{unique}", sched_api.url)
+
+
+class Cluster:
+    """Nodes and pods of one test, removed afterwards by the fixture's caller."""
+
+    def __init__(self, http: Http, ns: str, url: str) -> None:
+        self.http, self.ns, self.url = http, ns, url
+        self.nodes: list[str] = []
+
+    async def setup(self) -> None:
+        await self.http.ok("POST", "/api/v1/namespaces", namespace(self.ns))
+
+    async def teardown(self) -> None:
+        for name in self.nodes:
+            await self.http.delete(f"/api/v1/nodes/{name}")
+        await self.http.delete(f"/api/v1/namespaces/{self.ns}")
+
+    async def node(self, name: str, cpu: str = "4", memory: str = "8Gi", labels: dict | None = None,
+                   taints: list | None = None, unschedulable: bool = False) -> None:
+        body = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
+                "spec": {"taints": taints or [], "unschedulable": unschedulable},
+                "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
+                           "capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
+                           "conditions": [{"type": "Ready", "status": "True"}]}}
+        created = await self.http.ok("POST", "/api/v1/nodes", body)
+        self.nodes.append(name)
+        if not (created.get("status") or {}).get("allocatable"):       # status ignored on create: set it
+            created["status"] = body["status"]
+            await self.http.ok("PUT", f"/api/v1/nodes/{name}/status", created)
+
+    async def pod(self, name: str, scheduler: str, cpu: str | None = None, **spec: Any) -> None:
+        body = pod(name, labels=spec.pop("labels", None), schedulerName=scheduler, **spec)
+        if cpu:
+            body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
+        await self.http.ok("POST", f"/api/v1/namespaces/{self.ns}/pods", body)
+
+    async def get_pod(self, name: str) -> dict:
+        return await self.http.ok("GET", f"/api/v1/namespaces/{self.ns}/pods/{name}")
+
+    async def node_of(self, name: str) -> str | None:
+        return (await self.get_pod(name))["spec"].get("nodeName")
+
+    async def wait_bound(self, name: str, attempts: int = 200) -> str:
+        for _ in range(attempts):
+            if node := await self.node_of(name):
+                return node
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"pod {name} was never bound")
+
+    async def wait_condition(self, name: str, attempts: int = 200) -> dict:
+        for _ in range(attempts):
+            for condition in (await self.get_pod(name)).get("status", {}).get("conditions") or []:
+                if condition["type"] == "PodScheduled" and condition["status"] == "False":
+                    return condition
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"pod {name} never got PodScheduled=False")
+
+    async def events(self, reason: str, attempts: int = 200) -> list[dict]:
+        for _ in range(attempts):
+            events = (await self.http.ok("GET", f"/api/v1/namespaces/{self.ns}/events"))["items"]
+            found = [e for e in events if e["reason"] == reason]
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {reason} event")
+
+
+@contextlib.asynccontextmanager
+async def running(cluster: Cluster, name: str, **options: Any) -> AsyncIterator[Scheduler]:
+    """The cluster's setup, an in-process scheduler serving `name`, and both cleaned up even on failure."""
+    await cluster.setup()
+    api = ApiClient(ClientConfig(server=cluster.url))
+    sched = Scheduler(api, SchedulerConfig(scheduler_name=name), **options)
+    task = asyncio.create_task(sched.run())
+    try:
+        yield sched
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await api.close()
+        await cluster.teardown()
+
+
+async def test_binds_records_event_and_explains(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    async with running(cluster, name, explain=True):
+        await cluster.node(f"a-{unique}")
+        await cluster.pod("web", name)
+        node = await cluster.wait_bound("web")
+        assert node == f"a-{unique}"
+        events = await cluster.events("Scheduled")
+        assert events[0]["message"] == f"Successfully assigned {cluster.ns}/web to {node}"
+        for _ in range(100):
+            annotations = (await cluster.get_pod("web"))["metadata"].get("annotations") or {}
+            if DECISION_ANNOTATION in annotations:
+                break
+            await asyncio.sleep(0.05)
+        assert json.loads(annotations[DECISION_ANNOTATION])["node"] == node
+
+
+async def test_cordon_taints_and_tolerations(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    async with running(cluster, name):
+        await cluster.node(f"cordoned-{unique}", unschedulable=True)
+        await cluster.node(f"tainted-{unique}", taints=[TAINT])
+        await cluster.pod("plain", name)
+        condition = await cluster.wait_condition("plain")
+        assert condition["reason"] == "Unschedulable"
+        assert condition["message"] == ("0/2 nodes are available: 1 node(s) had untolerated taint {key: value}, "
+                                        "1 node(s) were unschedulable.")
+        toleration = {"key": "key", "operator": "Equal", "value": "value", "effect": "NoSchedule"}
+        await cluster.pod("tolerant", name, tolerations=[toleration])
+        assert await cluster.wait_bound("tolerant") == f"tainted-{unique}"
+
+
+async def test_node_selector_and_node_affinity(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    async with running(cluster, name):
+        for disk, zone in (("ssd", "a"), ("hdd", "b"), ("hdd", "c")):
+            await cluster.node(f"{disk}-{zone}-{unique}", labels={"disk": disk, "zone": zone})
+        await cluster.pod("wants-ssd", name, nodeSelector={"disk": "ssd"})
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["c"]}]}]}}}
+        await cluster.pod("wants-zone-c", name, affinity=affinity)
+        assert await cluster.wait_bound("wants-ssd") == f"ssd-a-{unique}"
+        assert await cluster.wait_bound("wants-zone-c") == f"hdd-c-{unique}"
+
+
+async def test_pod_anti_affinity_spreads_replicas(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    web = {"app": "web"}
+    anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": web}, "topologyKey": "kubernetes.io/hostname"}]}}
+    async with running(cluster, name):
+        for i in range(3):
+            await cluster.node(f"n{i}-{unique}")
+        for i in range(4):
+            await cluster.pod(f"web-{i}", name, labels=web, affinity=anti)
+        nodes = [await cluster.wait_bound(f"web-{i}") for i in range(3)]
+        assert len(set(nodes)) == 3
+        condition = await cluster.wait_condition("web-3")
+        assert condition["message"] == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+
+
+async def test_insufficient_resources_then_a_node_appears(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    async with running(cluster, name):
+        await cluster.node(f"small-{unique}", cpu="1")
+        await cluster.node(f"t1-{unique}", taints=[TAINT])
+        await cluster.node(f"t2-{unique}", taints=[TAINT])
+        await cluster.pod("big", name, cpu="2")
+        expected = "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {key: value}."
+        condition = await cluster.wait_condition("big")
+        assert (condition["reason"], condition["message"]) == ("Unschedulable", expected)
+        failed = await cluster.events("FailedScheduling")
+        assert failed[0]["type"] == "Warning" and failed[0]["message"] == expected
+        decision = json.loads((await cluster.get_pod("big"))["metadata"]["annotations"][DECISION_ANNOTATION])
+        assert decision["filtered"] == {"Insufficient cpu": 1, "node(s) had untolerated taint {key: value}": 2}
+        await cluster.node(f"large-{unique}", cpu="8")          # a NodeAdd event moves the pod back
+        assert await cluster.wait_bound("big") == f"large-{unique}"
+
+
+async def test_pods_for_another_scheduler_are_left_alone(cluster: Cluster, unique: str):
+    name = f"sch-{unique}"
+    async with running(cluster, name):
+        await cluster.node(f"a-{unique}")
+        await cluster.pod("theirs", "some-other-scheduler")
+        await cluster.pod("ours", name)
+        await cluster.wait_bound("ours")
+        assert await cluster.node_of("theirs") is None
+
+
+async def _watch_bindings(url: str, ns: str, seen: dict[str, list[str]]) -> None:
+    """Record every nodeName each pod ever shows, from the first event on."""
+    api = ApiClient(ClientConfig(server=url))
+    try:
+        async for event in api.resource("pods", ns).watch(resource_version="0"):
+            obj = event.get("object") or {}
+            node = (obj.get("spec") or {}).get("nodeName")
+            name = (obj.get("metadata") or {}).get("name")
+            if node and name and (not seen.get(name) or seen[name][-1] != node):
+                seen.setdefault(name, []).append(node)
+    finally:
+        await api.close()
+
+
+def _start_process(url: str, name: str, log_path) -> subprocess.Popen:
+    log = open(log_path, "ab")
+    return subprocess.Popen([sys.executable, "-m", "scheduler", "--server", url, "--scheduler-name", name, "-v", "2"],
+                            stdout=log, stderr=log, cwd=ROOT)
+
+
+def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def test_restart_in_the_middle_of_a_batch(cluster: Cluster, unique: str, tmp_path):
+    name = f"sch-{unique}"
+    await cluster.setup()
+    seen: dict[str, list[str]] = {}
+    watcher = asyncio.create_task(_watch_bindings(cluster.url, cluster.ns, seen))
+    processes: list[subprocess.Popen] = []
+    try:
+        for i in range(3):
+            await cluster.node(f"n{i}-{unique}")
+        processes.append(_start_process(cluster.url, name, tmp_path / "first.log"))
+        count = 60
+        await asyncio.gather(*(cluster.pod(f"p{i}", name) for i in range(count)))
+        for _ in range(400):
+            if len(seen) >= 5:
+                break
+            await asyncio.sleep(0.025)
+        _stop(processes[0], signal.SIGKILL)           # no goodbye: bindings may be in flight
+        processes.append(_start_process(cluster.url, name, tmp_path / "second.log"))
+        for _ in range(600):
+            if len(seen) == count:
+                break
+            await asyncio.sleep(0.05)
+        assert len(seen) == count, f"only {len(seen)} of {count} pods bound; log:\n" + \
+            (tmp_path / "second.log").read_text()[-2000:]
+        assert all(len(nodes) == 1 for nodes in seen.values()), {k: v for k, v in seen.items() if len(v) > 1}
+    finally:
+        for process in processes:
+            _stop(process)
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        await cluster.teardown()
