@@ -1,5 +1,4 @@
-"""`minikube-py`: the long-running components (apiserver now; scheduler,
-controller-manager, agent and the lab as their issues land)."""
+"""`minikube-py`: the long-running components (apiserver, agent, ...) and tools (images)."""
 from __future__ import annotations
 
 import click
@@ -46,5 +45,15 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
                         service_cluster_ip_range=service_cluster_ip_range,
                         service_node_port_range=service_node_port_range,
                         bookmark_interval=watch_bookmark_interval, event_ttl_seconds=event_ttl))
+def _register_components() -> None:
+    """Each component owns its command; `minikube-py <component>` runs it."""
+    from agent.cli import agent
+    from minikube_py.images import images
+    for command in (agent, images):
+        main.add_command(command)
+
+
+_register_components()
+
 if __name__ == "__main__":
     main()
