@@ -48,8 +48,9 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
 def _register_components() -> None:
     """Each component owns its command; `minikube-py <component>` runs it."""
     from agent.cli import agent
+    from controllers.cli import controller_manager
     from minikube_py.images import images
-    for command in (agent, images):
+    for command in (agent, controller_manager, images):
         main.add_command(command)
 
 
