@@ -132,6 +132,11 @@ class Subresources:
                 raise errors.conflict("pods", info.name or "",
                                       f"pod {info.name} is already assigned to node \"{spec['nodeName']}\"")
             spec["nodeName"] = node
+            # Annotations on the Binding are copied onto the pod, as Kubernetes does:
+            # the scheduler records its decision this way without a second write.
+            annotations = (binding.get("metadata") or {}).get("annotations")
+            if isinstance(annotations, dict) and all(isinstance(v, str) for v in annotations.values()):
+                meta["annotations"] = {**(meta.get("annotations") or {}), **annotations}
             conditions = [c for c in (pod.setdefault("status", {}).get("conditions") or [])
                           if c.get("type") != "PodScheduled"]
             conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,

@@ -50,7 +50,8 @@ def _register_components() -> None:
     from agent.cli import agent
     from controllers.cli import controller_manager
     from minikube_py.images import images
-    for command in (agent, controller_manager, images):
+    from scheduler.cli import scheduler
+    for command in (agent, controller_manager, scheduler, images):
         main.add_command(command)
 
 

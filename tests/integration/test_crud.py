@@ -113,3 +113,14 @@ async def test_cluster_scoped_and_leases(http, unique):
     status, _ = await http.put(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n-{unique}", lease)
     assert status == 201
     await http.ok("DELETE", f"/api/v1/nodes/n-{unique}")
+
+
+async def test_binding_annotations_are_copied_to_the_pod(http, ns):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p", {"a": "b"}))
+    binding = {"apiVersion": "v1", "kind": "Binding",
+               "metadata": {"name": "p", "annotations": {"example.com/why": "best score"}},
+               "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}}
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods/p/binding", binding)
+    got = await http.ok("GET", f"/api/v1/namespaces/{ns}/pods/p")
+    assert got["metadata"]["annotations"] == {"example.com/why": "best score"}
+    assert got["metadata"]["labels"] == {"a": "b"}

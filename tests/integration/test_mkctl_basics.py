@@ -42,7 +42,7 @@ def write_manifest(tmp_path: Path, name: str, *docs: dict) -> str:
 
 async def test_get_prints_the_servers_table_and_objects(apiserver, http, ns):
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("web-1", {"app": "web"}))
-    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("db-1", {"app": "db"}))
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("db-1", {"app": "db", "suite": ns}))
 
     table = await mkctl(apiserver, "get", "pods", "-n", ns)
     assert table.code == 0, table.err
@@ -57,9 +57,10 @@ async def test_get_prints_the_servers_table_and_objects(apiserver, http, ns):
     labels = await mkctl(apiserver, "get", "pods", "web-1", "-n", ns, "--show-labels")
     assert labels.out.splitlines()[1].endswith("app=web")
 
-    everywhere = await mkctl(apiserver, "get", "pods", "-A", "-l", "app=db")
+    # other tests share this API server: select on a label only this test uses
+    everywhere = await mkctl(apiserver, "get", "pods", "-A", "-l", f"app=db,suite={ns}")
     assert everywhere.out.splitlines()[0].split()[:2] == ["NAMESPACE", "NAME"]
-    assert everywhere.out.splitlines()[1].split()[:2] == [ns, "db-1"]
+    assert [line.split()[:2] for line in everywhere.out.splitlines()[1:]] == [[ns, "db-1"]]
 
     names = await mkctl(apiserver, "get", "pods", "-n", ns, "-o", "name")
     assert names.out == "pod/db-1\npod/web-1\n"
