@@ -166,15 +166,20 @@ class LeaderElector:
             log.debug("%s: lease %s is held by %r", self.identity, self.lease_name, holder)
             self.observed_leader = holder
 
-    async def _release(self) -> None:
-        """Clear the holder so the next candidate need not wait for the lease to expire."""
-        try:
-            lease = await self.leases.get(self.lease_name)
-            if (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+    async def _release(self, attempts: int = 3) -> None:
+        """Clear the holder so the next candidate need not wait for the lease to expire.
+        A renewal cancelled mid-flight may still land first: on 409 read again and retry."""
+        for _ in range(attempts):
+            try:
+                lease = await self.leases.get(self.lease_name)
+                if (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+                    return
+                lease["spec"].pop("holderIdentity", None)
+                lease["spec"].update({"leaseDurationSeconds": 1, "renewTime": format_microtime(now())})
+                await self.leases.update(lease)
+                log.info("%s released lease %s", self.identity, self.lease_name)
                 return
-            lease["spec"].pop("holderIdentity", None)
-            lease["spec"].update({"leaseDurationSeconds": 1, "renewTime": format_microtime(now())})
-            await self.leases.update(lease)
-            log.info("%s released lease %s", self.identity, self.lease_name)
-        except ApiError as e:
-            log.warning("%s: could not release lease %s: %s", self.identity, self.lease_name, e.message)
+            except ApiError as e:
+                if e.code != 409:
+                    log.warning("%s: could not release lease %s: %s", self.identity, self.lease_name, e.message)
+                    return

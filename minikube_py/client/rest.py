@@ -109,9 +109,15 @@ class ApiClient:
 
     async def request(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
                       content_type: str = "application/json", headers: dict | None = None) -> Any:
-        """Send one request; the JSON-decoded answer (None for an empty one)."""
+        """Send one request; the JSON-decoded answer (None when empty, the text when not JSON,
+        e.g. /healthz's "ok")."""
         text = await self._send(method, path, params, body, content_type, headers)
-        return orjson.loads(text) if text.strip() else None
+        if not text.strip():
+            return None
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
 
     async def request_text(self, method: str, path: str, params: dict | None = None) -> str:
         """Send one request; the answer as text (pod logs)."""

@@ -141,3 +141,5 @@ async def test_bearer_token_is_sent(apiserver):
     async with ApiClient(ClientConfig(server=apiserver.url, token="s3cret")) as api:
         assert api._ensure_session().headers["Authorization"] == "Bearer s3cret"
         assert (await api.request("GET", "/version"))["major"]
+        assert await api.request("GET", "/healthz") == "ok"
+        assert await api.request_text("GET", "/healthz") == "ok"
