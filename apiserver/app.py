@@ -93,7 +93,15 @@ def create_app(config: ApiServerConfig) -> web.Application:
     app.router.add_route("*", "/apis/{group}/{version}/{tail:.+}",
                          lambda request: request.app["api"].grouped(request))
     app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_end_watches)
     return app
+
+
+async def _end_watches(app: web.Application) -> None:
+    """On shutdown, end every watch stream first: aiohttp waits for open handlers,
+    and a watch would otherwise keep the server alive for up to its timeout."""
+    if "api" in app:
+        await app["api"].cache.stop()
 
 
 async def _lifecycle(app: web.Application) -> Any:

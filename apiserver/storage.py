@@ -182,8 +182,9 @@ class Store:
         response = await self._txn([self._compare(key, "CREATE", 0), *extra_compares],
                                    [self._put(key, encode(obj), lease), *extra_ops])
         if not response.succeeded:
-            existing, _ = await self.get_raw(key)
-            if existing is not None:
+            # Without extra keys only our own compare can have failed: the name was taken at
+            # that moment, even if a concurrent delete has freed it since.
+            if not extra_compares or (await self.get_raw(key))[0] is not None:
                 raise errors.already_exists(rt.plural, meta["name"], rt.group)
             raise ExtrasConflict()
         meta["resourceVersion"] = str(response.header.revision)

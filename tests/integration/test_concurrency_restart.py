@@ -55,3 +55,21 @@ async def _after_restart(http: Http, ns: str, before: dict, rv: str) -> None:
         stream.close()
     names = {n["metadata"]["name"] for n in (await http.ok("GET", "/api/v1/namespaces"))["items"]}
     assert ns in names
+
+
+async def test_sigterm_ends_open_watches_and_the_server(etcd, unique):
+    """An open watch must not keep a stopping API server alive (it would hold restarts for minutes)."""
+    import signal
+
+    from tests.conftest import ApiServer
+    server = ApiServer(etcd)
+    server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            stream = await Http(server.url, session).watch("/api/v1/namespaces?watch=1")
+            server.process.send_signal(signal.SIGTERM)
+            ended = [event async for event in stream.events()]      # returns when the server closes it
+            assert all(e["type"] == "ADDED" for e in ended)
+            assert server.process.wait(timeout=60) == 0             # exited by itself, cleanly
+    finally:
+        server.stop()
