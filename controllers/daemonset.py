@@ -1,0 +1,187 @@
+"""The DaemonSet controller: kube-controller-manager's pkg/controller/daemon.
+
+One pod per eligible node (daemonset_util.should_run: nodeSelector, required
+node affinity, tolerations vs taints, decided by the scheduler's own plugins):
+
+- a node that should run the daemon and has no pod gets one, created with
+  required node affinity on its name and bound by the scheduler (Kubernetes'
+  way since 1.12; see daemonset_util);
+- a node that must not run it (gone, relabelled, tainted NoExecute) loses its
+  pod; extra pods on one node and failed pods are deleted (the failed ones are
+  then replaced);
+- RollingUpdate: pods whose `controller-revision-hash` label differs from the
+  template's hash (the Deployment's template hash, deployment_util) are
+  replaced node by node, never more than maxUnavailable nodes without an
+  available pod (maxSurge is not implemented: old pods go before new ones
+  come). OnDelete leaves old pods until someone deletes them. Kubernetes
+  stores revisions as ControllerRevision objects, which we do not serve.
+- status: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled,
+  numberReady, updatedNumberScheduled, numberAvailable, numberUnavailable,
+  observedGeneration; Events SuccessfulCreate / SuccessfulDelete.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from minikube_py.api.errors import ApiError
+from minikube_py.api.selectors import label_selector_from_dict
+
+from controllers import daemonset_util as util
+from controllers import ownership
+from controllers import pods as podutil
+from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
+from controllers.expectations import Expectations
+
+
+@register
+class DaemonSetController(Controller):
+    name = "daemonset"
+    workers_flag = "daemonset"
+    default_workers = 2
+
+    def __init__(self, ctx: ControllerContext) -> None:
+        self.expectations = Expectations()
+        super().__init__(ctx)
+
+    def setup(self) -> None:
+        self.daemon_sets = self.informer("daemonsets")
+        self.pods = self.informer("pods")
+        self.nodes = self.informer("nodes")
+        self.daemon_sets.add_event_handler(self.enqueue, lambda old, new: self.enqueue(new), self.on_ds_delete)
+        self.pods.add_event_handler(self.on_pod_add, lambda old, new: self.on_pod(new), self.on_pod_delete)
+        self.nodes.add_event_handler(self.on_node, self.on_node_update, self.on_node)
+
+    def on_ds_delete(self, ds: Obj) -> None:
+        self.expectations.forget(object_key(ds))
+
+    def owner_of(self, pod: Obj) -> Obj | None:
+        return ownership.resolve_controller_ref(pod, "DaemonSet", self.daemon_sets.get)
+
+    def on_pod_add(self, pod: Obj) -> None:
+        owner = self.owner_of(pod)
+        if owner is not None:
+            self.expectations.creation_observed(object_key(owner))
+            self.enqueue(owner)
+
+    def on_pod(self, pod: Obj) -> None:
+        owner = self.owner_of(pod)
+        if owner is not None:
+            self.enqueue(owner)
+
+    def on_pod_delete(self, pod: Obj) -> None:
+        owner = self.owner_of(pod)
+        if owner is not None:
+            self.expectations.deletion_observed(object_key(owner), object_key(pod))
+            self.enqueue(owner)
+
+    def on_node(self, node: Obj) -> None:
+        for ds in self.daemon_sets.list():
+            self.enqueue(ds)
+
+    def on_node_update(self, old: Obj, new: Obj) -> None:
+        """Only what should_run reads matters: labels and taints (heartbeats do not)."""
+        def relevant(node: Obj) -> tuple:
+            return node["metadata"].get("labels"), (node.get("spec") or {}).get("taints")
+        if relevant(old) != relevant(new):
+            self.on_node(new)
+
+    # ---- reconcile ------------------------------------------------------------------------
+
+    async def reconcile(self, key: str) -> None:
+        namespace, name = split_key(key)
+        ds = self.daemon_sets.get(name, namespace)
+        if ds is None:
+            self.expectations.forget(key)
+            return
+        revision = util.revision_hash(ds)
+        selector = label_selector_from_dict(ds["spec"].get("selector"))
+        candidates = self.pods.by_index("namespace", namespace or "")
+        owned = await ownership.claim(ds, selector, candidates, self.api.resource("pods", namespace))
+        by_node = self.pods_by_node(owned)
+        nodes = self.nodes.list()
+        if self.expectations.satisfied(key) and not podutil.is_being_deleted(ds):
+            await self.manage(key, ds, nodes, by_node, revision)
+        await self.write_status(ds, util.compute_status(ds, nodes, by_node, revision))
+
+    @staticmethod
+    def pods_by_node(pods: list[Obj]) -> dict[str, list[Obj]]:
+        by_node: dict[str, list[Obj]] = {}
+        for pod in pods:
+            if not podutil.is_being_deleted(pod):
+                by_node.setdefault(util.target_node(pod), []).append(pod)
+        return by_node
+
+    async def manage(self, key: str, ds: Obj, nodes: list[Obj], by_node: dict[str, list[Obj]],
+                     revision: str) -> None:
+        create: list[str] = []
+        delete: list[Obj] = []
+        eligible: dict[str, list[Obj]] = {}
+        known = {node["metadata"]["name"]: node for node in nodes}
+        for node_name, pods in by_node.items():
+            if node_name not in known:
+                delete += pods                               # the node is gone
+        for node_name, node in known.items():
+            pods = by_node.get(node_name) or []
+            schedule, keep = util.should_run(ds, node)
+            failed = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
+            running = sorted((p for p in pods if p not in failed),       # keep an updated pod, else the oldest
+                             key=lambda p: (not util.is_updated(p, revision), podutil.creation_time(p)))
+            delete += failed
+            if not keep:
+                delete += running
+                continue
+            if not running and schedule:
+                create.append(node_name)
+            delete += running[1:]
+            if running:
+                eligible[node_name] = running[:1]
+        strategy = (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate")
+        if strategy == "RollingUpdate":
+            desired = len(eligible) + len(create)
+            delete += util.rolling_update_victims(ds, eligible, revision, desired)
+        await self.delete_pods(key, ds, delete)
+        if not delete:
+            await self.create_pods(key, ds, create, revision)
+
+    async def create_pods(self, key: str, ds: Obj, node_names: list[str], revision: str) -> None:
+        if not node_names:
+            return
+        self.expectations.expect_creations(key, len(node_names))
+        client = self.api.resource("pods", ds["metadata"]["namespace"])
+        results = await asyncio.gather(*(client.create(util.new_pod(ds, n, revision)) for n in node_names),
+                                       return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for pod in results:
+            if not isinstance(pod, BaseException):
+                await self.recorder.normal(ds, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
+        if failures:
+            self.expectations.creation_observed(key, len(failures))
+            await self.recorder.warning(ds, "FailedCreate", f"Error creating: {failures[0]}")
+            raise failures[0]
+
+    async def delete_pods(self, key: str, ds: Obj, victims: list[Obj]) -> None:
+        victims = list({object_key(p): p for p in victims}.values())
+        if not victims:
+            return
+        self.expectations.expect_deletions(key, [object_key(p) for p in victims])
+        client = self.api.resource("pods", ds["metadata"]["namespace"])
+        for pod in victims:
+            try:
+                await client.delete(pod["metadata"]["name"], preconditions={"uid": pod["metadata"]["uid"]})
+            except ApiError as e:
+                self.expectations.deletion_observed(key, object_key(pod))
+                if e.reason not in ("NotFound", "Conflict"):
+                    raise
+                continue
+            await self.recorder.normal(ds, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
+
+    async def write_status(self, ds: Obj, status: Obj) -> None:
+        if status == ds.get("status"):
+            return
+        try:
+            await self.api.resource("daemonsets", ds["metadata"]["namespace"]).update_status({**ds, "status": status})
+        except ApiError as e:
+            if e.reason == "Conflict":
+                self.enqueue(ds)
+            elif e.reason != "NotFound":
+                raise

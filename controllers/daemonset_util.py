@@ -1,0 +1,154 @@
+"""The DaemonSet controller's rules as pure functions: Kubernetes' pkg/controller/daemon/util
+and the NodeShouldRunDaemonPod / rolling-update arithmetic of pkg/controller/daemon.
+
+Which nodes a DaemonSet's pod belongs on is decided with the scheduler's own
+plugins (imported, not copied): the template's nodeSelector and required node
+affinity (scheduler/plugins/node_affinity.py) and its tolerations against the
+node's taints (scheduler/plugins/taint_toleration.py), after adding the
+tolerations every daemon pod gets (AddOrUpdateDaemonPodTolerations):
+not-ready/unreachable NoExecute forever, and the pressure and unschedulable
+NoSchedule taints. A node that only has an untolerated NoSchedule taint keeps
+the pod it has but gets no new one; an untolerated NoExecute taint removes it.
+
+Each pod targets its node through required node affinity on
+`matchFields metadata.name` and is bound by the scheduler, as Kubernetes does
+since 1.12 (ScheduleDaemonSetPods), so the scheduler's resource and port checks
+apply to daemon pods too.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from scheduler.nodeinfo import NodeInfo
+from scheduler.plugins.node_affinity import required_matcher
+from scheduler.plugins.taint_toleration import NO_EXECUTE, NO_SCHEDULE, first_untolerated
+from scheduler.podinfo import pod_info
+
+from controllers import ownership
+from controllers import pods as podutil
+from controllers.deployment_util import scaled_value, template_hash
+
+Obj = dict[str, Any]
+HASH_LABEL = "controller-revision-hash"
+DAEMON_TOLERATIONS = (
+    ("node.kubernetes.io/not-ready", NO_EXECUTE), ("node.kubernetes.io/unreachable", NO_EXECUTE),
+    ("node.kubernetes.io/disk-pressure", NO_SCHEDULE), ("node.kubernetes.io/memory-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/pid-pressure", NO_SCHEDULE), ("node.kubernetes.io/unschedulable", NO_SCHEDULE),
+)
+
+
+def revision_hash(ds: Obj) -> str:
+    return template_hash(ds["spec"].get("template") or {}, (ds.get("status") or {}).get("collisionCount") or 0)
+
+
+def with_daemon_tolerations(tolerations: list[Obj]) -> list[Obj]:
+    result = list(tolerations)
+    for key, effect in DAEMON_TOLERATIONS:
+        if not any(t.get("key") == key and t.get("effect") == effect for t in result):
+            result.append({"key": key, "operator": "Exists", "effect": effect})
+    return result
+
+
+def node_affinity_for(node_name: str, affinity: Obj | None) -> Obj:
+    """The template's affinity with its required node terms replaced by "this node"
+    (Kubernetes' ReplaceDaemonSetPodNodeNameNodeAffinity)."""
+    affinity = copy.deepcopy(affinity or {})
+    node_affinity = affinity.setdefault("nodeAffinity", {})
+    node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": [
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}]}
+    return affinity
+
+
+def new_pod(ds: Obj, node_name: str, revision: str) -> Obj:
+    template = copy.deepcopy(ds["spec"].get("template") or {})
+    spec = template.get("spec") or {}
+    spec["tolerations"] = with_daemon_tolerations(spec.get("tolerations") or [])
+    spec["affinity"] = node_affinity_for(node_name, spec.get("affinity"))
+    metadata: Obj = {"generateName": f"{ds['metadata']['name']}-", "namespace": ds["metadata"]["namespace"],
+                     "labels": {**((template.get("metadata") or {}).get("labels") or {}), HASH_LABEL: revision},
+                     "ownerReferences": [ownership.make_controller_ref(ds)]}
+    annotations = (template.get("metadata") or {}).get("annotations")
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def target_node(pod: Obj) -> str:
+    """The node a daemon pod is for: spec.nodeName once bound, else its matchFields term."""
+    if podutil.node_name(pod):
+        return podutil.node_name(pod)
+    required = ((((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    for term in required.get("nodeSelectorTerms") or []:
+        for field in term.get("matchFields") or []:
+            if field.get("key") == "metadata.name" and field.get("operator") == "In" and field.get("values"):
+                return field["values"][0]
+    return ""
+
+
+def should_run(ds: Obj, node: Obj) -> tuple[bool, bool]:
+    """(should schedule a new pod there, should keep a pod running there): NodeShouldRunDaemonPod."""
+    template = ds["spec"].get("template") or {}
+    pod = {"metadata": {"namespace": ds["metadata"]["namespace"]}, "spec": template.get("spec") or {}}
+    info, node_info = pod_info(pod), NodeInfo(node)
+    matcher = required_matcher(info)
+    if matcher is not None and not matcher(node_info):
+        return False, False
+    tolerations = with_daemon_tolerations(list(info.tolerations))
+    if first_untolerated(node_info.taints, tolerations, (NO_EXECUTE,)) is not None:
+        return False, False
+    return first_untolerated(node_info.taints, tolerations, (NO_SCHEDULE,)) is None, True
+
+
+def max_unavailable(ds: Obj, desired: int) -> int:
+    strategy = ds["spec"].get("updateStrategy") or {}
+    value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1)
+    return max(scaled_value(value, desired, round_up=True, default="1"), 1) if desired else 1
+
+
+def is_updated(pod: Obj, revision: str) -> bool:
+    return (pod["metadata"].get("labels") or {}).get(HASH_LABEL) == revision
+
+
+def rolling_update_victims(ds: Obj, by_node: dict[str, list[Obj]], revision: str, desired: int) -> list[Obj]:
+    """Old pods to delete now (maxSurge 0): an old pod next to a new one, every unavailable old
+    pod, and available old pods while fewer than maxUnavailable nodes lack an available pod."""
+    min_ready = int(ds["spec"].get("minReadySeconds") or 0)
+    budget = max_unavailable(ds, desired) - sum(
+        1 for pods in by_node.values() if not any(podutil.is_available(p, min_ready) for p in pods))
+    victims = []
+    for _, pods in sorted(by_node.items()):
+        old = [p for p in pods if not is_updated(p, revision)]
+        if not old:
+            continue
+        if len(old) < len(pods) or not any(podutil.is_available(p, min_ready) for p in old):
+            victims += old
+        elif budget > 0:
+            victims += old
+            budget -= 1
+    return victims
+
+
+def compute_status(ds: Obj, nodes: list[Obj], by_node: dict[str, list[Obj]], revision: str) -> Obj:
+    min_ready = int(ds["spec"].get("minReadySeconds") or 0)
+    desired = current = misscheduled = ready = updated = available = 0
+    for node in nodes:
+        name = node["metadata"]["name"]
+        pods = by_node.get(name) or []
+        schedule, keep = should_run(ds, node)
+        if schedule or (keep and pods):
+            desired += 1
+            current += bool(pods)
+            ready += any(podutil.is_ready(p) for p in pods)
+            available += any(podutil.is_available(p, min_ready) for p in pods)
+            updated += any(is_updated(p, revision) for p in pods)
+        elif pods:
+            misscheduled += 1
+    status = {"desiredNumberScheduled": desired, "currentNumberScheduled": current,
+              "numberMisscheduled": misscheduled, "numberReady": ready, "updatedNumberScheduled": updated,
+              "numberAvailable": available, "numberUnavailable": desired - available,
+              "observedGeneration": ds["metadata"].get("generation", 0)}
+    if (ds.get("status") or {}).get("collisionCount"):
+        status["collisionCount"] = ds["status"]["collisionCount"]
+    return status
