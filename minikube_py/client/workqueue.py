@@ -224,8 +224,10 @@ async def _worker(queue: RateLimitingQueue, reconcile: Reconcile) -> None:
         try:
             await reconcile(key)
         except Exception as e:
-            log.warning("%s: reconciling %s failed (retry %d): %s: %s", queue.name or "queue", key,
-                        queue.num_requeues(key) + 1, type(e).__name__, e)
+            # A conflict only means our cache was a step behind: routine, retried at once-ish.
+            routine = getattr(e, "reason", None) == "Conflict"
+            log.log(logging.DEBUG if routine else logging.WARNING, "%s: reconciling %s failed (retry %d): %s: %s",
+                    queue.name or "queue", key, queue.num_requeues(key) + 1, type(e).__name__, e)
             queue.add_rate_limited(key)
         else:
             queue.forget(key)

@@ -145,3 +145,12 @@ def test_rollout_status_messages_and_revisions():
     assert pick_revision(sets, 0, "web") is sets[2]
     with pytest.raises(CliError, match='no rollout history found for deployment "web"'):
         pick_revision(sets[:1], 0, "web")
+
+
+def test_durations_like_kubectl():
+    from minikube_py.cli.mkctl_cmds.duration import parse_duration
+    assert parse_duration("60s") == 60 and parse_duration("1m30s") == 90 and parse_duration("2h") == 7200
+    assert parse_duration("15") == 15 and parse_duration("500ms") == 0.5
+    for bad in ("", "1x", "s", "1m 2s"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)

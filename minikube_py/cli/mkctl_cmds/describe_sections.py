@@ -229,7 +229,9 @@ def write_events(w: Writer, events: list[Obj]) -> None:
         w.field(0, "Events", NONE)
         return
     w.line(0, "Events:")
-    ordered = sorted(events, key=lambda e: parse_time(_event_time(e)) or datetime.min.replace(tzinfo=timezone.utc))
+    # seconds are coarse: eventTime (microseconds) orders events of the same second
+    ordered = sorted(events, key=lambda e: (parse_time(_event_time(e)) or datetime.min.replace(tzinfo=timezone.utc),
+                                            e.get("eventTime") or ""))
     source = lambda e: (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""  # noqa: E731
     w.table(1, ["Type", "Reason", "Age", "From", "Message"],
             ([e.get("type", ""), e.get("reason", ""), event_age(e), source(e),

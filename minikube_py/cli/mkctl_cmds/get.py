@@ -18,6 +18,7 @@ from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
 from minikube_py.cli.mkctl_cmds.errors import CliError, server_error
 from minikube_py.cli.mkctl_cmds.output import print_objects, print_table
+from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, discovery_order, global_options,
                                                 resource_type, split_type_name, warn)
 from minikube_py.cli.mkctl_cmds.tables import PrintedTable, TableOptions, merge_tables, render
@@ -58,7 +59,7 @@ def parse_get_args(args: tuple[str, ...]) -> tuple[list[GetRequest], bool]:
 @click.option("--field-selector", help="Field selector, e.g. --field-selector spec.nodeName=n1")
 @click.option("-A", "--all-namespaces", is_flag=True, help="List across all namespaces.")
 @click.option("-w", "--watch", is_flag=True, help="After listing, watch for changes.")
-@click.option("--watch-timeout", type=float, help="Stop watching after this many seconds.")
+@click.option("--watch-timeout", type=DURATION, help="Stop watching after this many seconds.")
 @click.option("--show-labels", is_flag=True, help="Show all labels as the last column.")
 @command_runner
 async def get(session: Session, args: tuple[str, ...], output: str | None, selector: str | None,

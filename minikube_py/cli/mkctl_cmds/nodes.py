@@ -23,6 +23,7 @@ import click
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import lookup
 from minikube_py.cli.mkctl_cmds.errors import CliError
+from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, resource_type, warn
 
 NODES = lookup("nodes")
@@ -165,7 +166,7 @@ def _abort(node: str, reason: str) -> CliError:
 @click.option("--delete-emptydir-data", "--delete-local-data", "delete_emptydir_data", is_flag=True,
               help="Also delete pods using emptyDir (their data is lost).")
 @click.option("--grace-period", type=int, default=-1, help="Seconds each pod gets to stop (-1: its own).")
-@click.option("--timeout", type=float, default=0, help="Give up after this many seconds (0: wait forever).")
+@click.option("--timeout", type=DURATION, default=0, help="Give up after this many seconds (0: wait forever).")
 @command_runner
 async def drain(session: Session, node: str, force: bool, ignore_daemonsets: bool,
                 delete_emptydir_data: bool, grace_period: int, timeout: float) -> None:

@@ -27,6 +27,7 @@ from minikube_py.api.resources import lookup
 from minikube_py.cli.mkctl_cmds.describe_sections import pod_template_lines
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.output import print_table
+from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
                                                 type_and_names)
 
@@ -101,7 +102,7 @@ def rollout_status(deployment: dict[str, Any]) -> tuple[str, bool]:
 @global_options
 @click.argument("args", nargs=-1, required=True)
 @click.option("-w", "--watch", type=bool, default=True, help="Keep watching until the rollout ends.")
-@click.option("--timeout", type=float, default=0, help="Give up after this many seconds (0: never).")
+@click.option("--timeout", type=DURATION, default=0, help="Give up after this many seconds (0: never).")
 @command_runner
 async def status(session: Session, args: tuple[str, ...], watch: bool, timeout: float) -> None:
     """Show the status of a rollout, waiting for it to finish."""
