@@ -1,0 +1,6 @@
+"""Cluster DNS: what CoreDNS's `kubernetes` plugin answers, fed by informers.
+
+    records.py    the zone: names -> records, computed from the Service/Endpoints caches
+    server.py     UDP and TCP listeners speaking DNS through dnslib
+    __main__.py   `python -m agent.dns --server URL --listen ADDR:PORT [--netns NAME]`
+"""
