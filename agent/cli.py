@@ -1,6 +1,7 @@
 """`minikube-py agent`: the node agent's command line (kubelet's flags, the few we have).
 
     minikube-py agent --server http://127.0.0.1:6443 --node-name node-1 --node-ip 192.168.56.11
+    minikube-py agent ... --network bridge     # pods get IPs on cni0 (agent/network), as in the lab
     minikube-py agent --runtime hollow --hollow-nodes 100 --node-name hollow   # hollow-0 .. hollow-99
 
 Defaults are Kubernetes' (10 s heartbeats, 10 s -> 5 min crash back-off, 60 s
@@ -29,7 +30,16 @@ def node_configs(base, hollow_nodes: int) -> list:
     return [dataclasses.replace(base, node_name=f"{base.node_name}-{i}") for i in range(hollow_nodes)]
 
 
-async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None) -> None:
+def network_plugin(kind: str, api, config):
+    """`--network none`: loopback only; `--network bridge`: pods on cni0 (agent/network)."""
+    if kind == "bridge":
+        from agent.kubelet.runtime.bridge_network import BridgeNetwork
+        return BridgeNetwork(api, config.node_name, config.root_dir)
+    return None
+
+
+async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None,
+                    network: str = "none") -> None:
     from minikube_py.client import ApiClient, load_config
 
     from agent.kubelet.kubelet import Kubelet
@@ -39,7 +49,10 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with ApiClient(load_config(server=server, kubeconfig=kubeconfig)) as api:
-        kubelets = [Kubelet(config, api) for config in node_configs(base, hollow_nodes)]
+        plugin = network_plugin(network, api, base)
+        kubelets = [Kubelet(config, api, network=plugin) for config in node_configs(base, hollow_nodes)]
+        if plugin is not None:
+            await plugin.start()
         server_ = LogServer(kubelets, base.bind_address, base.port)
         await server_.start()
         try:
@@ -48,6 +61,8 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
             await stop.wait()
         finally:
             await asyncio.gather(*(k.stop() for k in kubelets), return_exceptions=True)
+            if plugin is not None:
+                await plugin.stop()
             await server_.stop()
 
 
@@ -61,6 +76,8 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
 @click.option("--root-dir", default="/var/lib/minikube-py/agent", show_default=True,
               help="Where emptyDir, configMap and secret volumes live.")
 @click.option("--runtime", type=click.Choice(["docker", "hollow"]), default="docker", show_default=True)
+@click.option("--network", type=click.Choice(["none", "bridge"]), default="none", show_default=True,
+              help="Pod network: none (loopback only) or bridge (cni0, pod IPs, host-gw routes).")
 @click.option("--hollow-nodes", default=0, type=int, help="Host N hollow nodes <node-name>-0..N-1 (hollow runtime).")
 @click.option("--node-labels", default="", help="Extra node labels: k=v,k2=v2.")
 @click.option("--kube-reserved", default="cpu=100m,memory=100Mi", show_default=True)
@@ -75,13 +92,15 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
 @click.option("--image-pull-backoff-base", default=10.0, show_default=True, type=float)
 @click.option("--pleg-period", default=1.0, show_default=True, type=float, help="Runtime relist period.")
 @click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
-def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, runtime, hollow_nodes,
+def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, runtime, network, hollow_nodes,
           node_labels, kube_reserved, system_reserved, max_pods, node_status_update_frequency, sync_frequency,
           backoff_base, backoff_max, image_pull_backoff_base, pleg_period, verbosity) -> None:
     """Run the node agent (kubelet side): register the node, run the pods bound to it."""
     from agent.kubelet.config import KubeletConfig
     if hollow_nodes and runtime != "hollow":
         raise click.BadParameter("--hollow-nodes needs --runtime hollow")
+    if network == "bridge" and runtime != "docker":
+        raise click.BadParameter("--network bridge needs --runtime docker")
     config = KubeletConfig(
         node_ip=node_ip, port=port, bind_address=bind_address, root_dir=root_dir, runtime=runtime,
         node_labels=_pairs(node_labels), kube_reserved=_pairs(kube_reserved),
@@ -95,4 +114,4 @@ def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, 
     log.setup("agent", verbosity)
     for noisy in ("urllib3", "docker"):          # one line per Docker API call otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    asyncio.run(run_agent(config, hollow_nodes, server, kubeconfig))
+    asyncio.run(run_agent(config, hollow_nodes, server, kubeconfig, network))

@@ -16,7 +16,7 @@ from typing import Any
 from agent.kubelet.container_config import container_config
 from agent.kubelet.env import EnvError, container_env
 from agent.kubelet.probes import run_handler
-from agent.kubelet.runtime.types import ContainerRecord, ImagePullError, PodRef
+from agent.kubelet.runtime.types import ContainerRecord, ImagePullError, Mount, PodRef
 from agent.kubelet.services import Services
 from agent.kubelet.volumes import VolumeError
 
@@ -35,6 +35,13 @@ def pod_ref(pod: dict[str, Any]) -> PodRef:
     meta = pod["metadata"]
     spec = pod.get("spec") or {}
     return PodRef(meta["uid"], meta["name"], meta["namespace"], spec.get("hostname") or meta["name"])
+
+
+def dns_mounts(services: Services, pod: dict[str, Any]) -> list[Mount]:
+    """The pod's resolv.conf, when the network plugin writes one (cluster DNS), read-only."""
+    resolv_conf = getattr(services.network, "resolv_conf", None)
+    path = resolv_conf(pod) if resolv_conf else None
+    return [Mount(str(path), "/etc/resolv.conf", True)] if path else []
 
 
 def pull_policy(services: Services, container: dict[str, Any]) -> str:
@@ -69,7 +76,7 @@ class ContainerStarter:
         try:
             env = await container_env(pod, container, services.object_getter(pod["metadata"]["namespace"]),
                                       pod_ip=pod_ip, host_ip=services.config.node_ip)
-            mounts = services.volumes.mounts(container, volume_paths)
+            mounts = services.volumes.mounts(container, volume_paths) + dns_mounts(services, pod)
         except (EnvError, VolumeError) as e:
             await services.recorder.warning(pod, "Failed", f"Error: {e}")
             raise StartError("CreateContainerConfigError", str(e)) from e

@@ -90,6 +90,7 @@ class PodSync:
                 next_sync = min(next_sync, await self._sync_containers(records, sandbox, volume_paths, seen))
                 records = await runtime.list_containers(pod["metadata"]["uid"])
         seen.history = {**history_by_name(records, KIND_INIT), **history_by_name(records, KIND_APP)}
+        seen.pod_ip = self.pod_ip                   # status.podIP, from the network plugin
         self._observe_probes(pod, seen)
         status = pod_status(pod, seen)
         await self.services.status.set_status(pod, status)

@@ -3,9 +3,12 @@
 Kubelet asks the runtime for a sandbox, and the runtime calls the CNI plugin
 with the sandbox's network namespace path (ADD) when it is created and again
 (DEL) when it is torn down; the plugin answers with the pod IP. Here the hook
-is a Python object with the same two calls. Until the network issue lands the
-sandbox runs with Docker's network mode `none` and `NoNetwork` does nothing,
-so the pod has only a loopback interface and no pod IP.
+is a Python object with the same two calls, plus `resolv_conf(pod)`: the file
+kubelet bind-mounts at /etc/resolv.conf (dnsPolicy ClusterFirst), or None.
+The sandbox always runs with Docker's network mode `none`; then
+- NoNetwork (`--network none`) does nothing: loopback only, no pod IP;
+- BridgeNetwork (`--network bridge`, bridge_network.py) plumbs eth0 on cni0
+  through agent/network, as a CNI bridge plugin would.
 """
 from __future__ import annotations
 
@@ -21,12 +24,18 @@ class NetworkPlugin(Protocol):
     async def teardown(self, pod: PodRef, sandbox: ContainerRecord) -> None:
         """Undo setup (release the IP, remove the veth)."""
 
+    def resolv_conf(self, pod: dict) -> str | None:
+        """A host file to bind-mount read-only at /etc/resolv.conf in every container, or None."""
+
 
 class NoNetwork:
-    """Network mode `none`: loopback only, no pod IP (until the network issue)."""
+    """Network mode `none`: loopback only, no pod IP."""
 
     async def setup(self, pod: PodRef, sandbox: ContainerRecord, netns_path: str | None) -> str | None:
         return None
 
     async def teardown(self, pod: PodRef, sandbox: ContainerRecord) -> None:
+        return None
+
+    def resolv_conf(self, pod: dict) -> str | None:
         return None
