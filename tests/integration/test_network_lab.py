@@ -214,9 +214,9 @@ def node_object(name: str, pod_cidr: str | None, ip: str, sfx: str) -> dict:
 
 async def make_service(lab: Lab, name: str, backends: list[str], *, node_port: bool = False,
                        not_ready: list[str] = (), port: int = 80, protocol: str = "TCP",
-                       target_port: int = 8080, endpoint_ips: list[str] | None = None) -> dict:
+                       target_port: int = 8080, endpoint_ips: list[str] | None = None, **extra) -> dict:
     """A selector-less Service plus its Endpoints (what the endpoints controller would write)."""
-    spec = {"ports": [{"name": "web", "port": port, "targetPort": target_port, "protocol": protocol}]}
+    spec = {"ports": [{"name": "web", "port": port, "targetPort": target_port, "protocol": protocol}], **extra}
     if node_port:
         spec["type"] = "NodePort"
     service = await lab.api.resource("services", lab.ns).create({"metadata": {"name": name}, "spec": spec})
@@ -304,6 +304,13 @@ async def test_cluster_ip_reaches_every_endpoint_from_both_nodes(lab: Lab) -> No
         assert set(counted) == {"p1a", "p1b", "p2a"}, counted
 
 
+async def test_session_affinity_client_ip_sticks_to_one_endpoint(lab: Lab) -> None:
+    svc = await make_service(lab, "sticky", ["p1a", "p1b", "p2a"], sessionAffinity="ClientIP")
+    url = f"http://{svc['spec']['clusterIP']}:80/"
+    await eventually(lambda: fetch(lab.netns("p2a"), url), "the sticky service to answer")
+    assert len(await hits(lab, "p2a", url, tries=15)) == 1
+
+
 async def test_hairpin_a_pod_reaches_itself_through_its_service(lab: Lab) -> None:
     svc = await make_service(lab, "self", ["p1a"])
     url = f"http://{svc['spec']['clusterIP']}:80/"
@@ -349,6 +356,7 @@ async def test_scale_down_removes_the_sep_chain(lab: Lab) -> None:
     await eventually(lambda: _chain_present(lab, node, gone), "the SEP chain to be written")
     await lab.api.resource("endpoints", lab.ns).update(endpoints_object(lab, "scale", [lab.ip("p1a")], []))
     await eventually(lambda: _chain_absent(lab, node, gone), "the SEP chain to be deleted")
+    assert any(not sync.full and sync.chains_deleted for sync in node.proxier.history)   # a partial sync did it
     assert f":{port.sep_chain(Endpoint(lab.ip('p1a'), 8080))} " in service_chains(lab, node)
 
 
