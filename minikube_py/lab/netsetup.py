@@ -15,12 +15,15 @@ Every function is idempotent: `lab up` twice, or after a crash, repairs.
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import re
 import subprocess
 
 from pyroute2 import IPRoute
 from pyroute2 import netns as pynetns
+from pyroute2.netlink.exceptions import NetlinkError
 
 from minikube_py.lab.config import POD_CIDR, SERVICE_CIDR, LabConfig
 
@@ -127,6 +130,13 @@ def forward_rule_present(config: LabConfig) -> bool:
 
 # ---- teardown --------------------------------------------------------------------------------
 
+def node_namespaces(config: LabConfig) -> set[int]:
+    """Indexes of this lab's node namespaces that exist (found by name, for `down` without state)."""
+    pattern = re.compile(rf"^{re.escape(config.netns(0)[:-1])}(\d+)$")
+    names = os.listdir(NETNS_DIR) if os.path.isdir(NETNS_DIR) else []
+    return {int(m.group(1)) for m in map(pattern.match, names) if m}
+
+
 def remove_node(config: LabConfig, i: int) -> None:
     """Removing the namespace removes eth0, hence its veth peer, and every rule and route inside."""
     if netns_exists(config.netns(i)):
@@ -134,13 +144,22 @@ def remove_node(config: LabConfig, i: int) -> None:
     with IPRoute() as ipr:
         for name in (config.host_veth(i), f"mkt-{config.name}-{i}"):
             for index in ipr.link_lookup(ifname=name):
-                ipr.link("del", index=index)
+                _delete_link(ipr, index)
+
+
+def _delete_link(ipr: IPRoute, index: int) -> None:
+    """Delete a link; one that vanished meanwhile (its peer's namespace just went) is fine."""
+    try:
+        ipr.link("del", index=index)
+    except NetlinkError as e:
+        if e.code != errno.ENODEV:
+            raise
 
 
 def remove_bridge(config: LabConfig) -> None:
     with IPRoute() as ipr:
         for index in ipr.link_lookup(ifname=config.bridge):
-            ipr.link("del", index=index)
+            _delete_link(ipr, index)
 
 
 def bridge_exists(config: LabConfig) -> bool:

@@ -84,6 +84,12 @@ def live_pid(config: LabConfig, component: str) -> int | None:
     return pid if belongs_to_lab(pid, config.name) and not _zombie(pid) else None
 
 
+def lab_processes(name: str) -> list[int]:
+    """Every live process carrying MKPY_LAB=<name> (what `down` stops when pid files are lost)."""
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    return [pid for pid in pids if pid != os.getpid() and belongs_to_lab(pid, name) and not _zombie(pid)]
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"

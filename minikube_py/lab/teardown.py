@@ -5,7 +5,8 @@ network): every step looks for its things by the lab's names and pids, and
 each step runs even when an earlier one failed.
 
     1. the supervisor (it stops the components it runs), then any component
-       whose recorded pid is still one of this lab's processes
+       whose recorded pid is still one of this lab's processes, then any
+       process still marked MKPY_LAB=<name> (state.py)
     2. the pods' containers: Docker containers labelled with one of the lab's node names
     3. node namespaces (with them go eth0, cni0, pod veths' host ends, every
        iptables rule and route the agents and proxies made inside), host veths,
@@ -25,10 +26,17 @@ log = logging.getLogger("lab.down")
 NODE_LABEL = "io.minikube-py.node"      # agent/kubelet/runtime/types.py LABEL_NODE
 
 
+def node_indexes(config: LabConfig) -> list[int]:
+    """The configured nodes plus any namespace of this lab that is still there."""
+    return sorted(set(config.node_indexes()) | netsetup.node_namespaces(config))
+
+
 def stop_processes(config: LabConfig) -> None:
     processes.stop(config, "supervisor", timeout=30.0)
     for component in state.recorded_components(config):
         processes.stop(config, component, timeout=5.0)
+    for pid in state.lab_processes(config.name):      # pid files lost: found by their MKPY_LAB mark
+        processes.stop_pid(config, pid, timeout=5.0)
 
 
 def remove_containers(config: LabConfig) -> int:
@@ -36,7 +44,7 @@ def remove_containers(config: LabConfig) -> int:
     client = docker.from_env()
     removed = 0
     try:
-        for i in config.node_indexes():
+        for i in node_indexes(config):
             for container in client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={config.node_name(i)}"}):
                 container.remove(force=True, v=True)
                 removed += 1
@@ -46,10 +54,17 @@ def remove_containers(config: LabConfig) -> int:
 
 
 def remove_network(config: LabConfig) -> None:
-    for i in config.node_indexes():
-        netsetup.remove_node(config, i)
-    netsetup.remove_bridge(config)
-    netsetup.remove_forward_rule(config)
+    """Each piece on its own, so one failure does not leave the others behind."""
+    pieces = [lambda i=i: netsetup.remove_node(config, i) for i in node_indexes(config)]
+    pieces += [lambda: netsetup.remove_bridge(config), lambda: netsetup.remove_forward_rule(config)]
+    errors = []
+    for piece in pieces:
+        try:
+            piece()
+        except Exception as e:
+            errors.append(str(e))
+    if errors:
+        raise RuntimeError("; ".join(errors))
 
 
 def remove_state(config: LabConfig) -> None:
