@@ -1,43 +1,71 @@
 #!/usr/bin/env bash
-# Set everything up (idempotent), start an API server on etcd, and drive it with
-# curl the way the README shows: a namespace, a pod and a deployment, lists
-# with selectors, a watch, and the Status errors bad input gets.
-# (The multi-node lab - `minikube-py lab up` - arrives with the lab issue; this
-# demo then becomes "bring up the lab and run the sample app".)
+# The main job, on a fresh Debian 12 machine as root (idempotent: run it again any time):
+#   set everything up, build the lab's images, bring up a 3-node one-machine lab,
+#   apply examples/hello.yaml, wait for it, show the pods spread over the nodes,
+#   and reach the Service by ClusterIP and by DNS name from a pod, and through a
+#   NodePort from the host — printing every answer.
+# Everything stays on this machine: nodes are network namespaces on a lab
+# bridge (192.168.56.0/24) with no default route. `minikube-py lab down` removes it all.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NAME="${MK_LAB_NAME:-lab}"
+NODES="${MK_LAB_NODES:-3}"
 bash "$ROOT/scripts/setup.sh"
-RUN="$ROOT/.run"
-PORT="${MK_DEMO_PORT:-6443}"
-API="http://127.0.0.1:$PORT"
+cd "$ROOT"
+PY="$ROOT/.venv/bin/python"
+lab() { "$PY" -m minikube_py.lab "$@" --name "$NAME"; }     # = minikube-py lab ...
+export KUBECONFIG="/var/lib/minikube-py/lab/$NAME/kubeconfig"
+mkctl() { "$ROOT/.venv/bin/mkctl" "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '\n$ %s\n' "$*"; "$@"; }
 
-if ! curl -sf "$API/readyz" >/dev/null 2>&1; then
-  echo "== starting the API server on $API (log: $RUN/apiserver.log)"
-  nohup "$ROOT/.venv/bin/minikube-py" apiserver --port "$PORT" >"$RUN/apiserver.log" 2>&1 &
-  echo $! >"$RUN/apiserver.pid"
-  for _ in $(seq 100); do curl -sf "$API/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-fi
-# start from a clean slate so the demo can run again
-curl -s -X DELETE "$API/api/v1/namespaces/demo/pods/hello?gracePeriodSeconds=0" -o /dev/null || true
-curl -s -X DELETE "$API/apis/apps/v1/namespaces/demo/deployments/web" -o /dev/null || true
-show() { echo; echo "\$ $*"; "$@"; echo; }
-J='Content-Type: application/json'
+step "building the images (minikube-py/pause, busybox, hello) from Debian's busybox"
+"$ROOT/.venv/bin/minikube-py" images build
 
-show curl -s "$API/version"
-show curl -s -X POST -H "$J" "$API/api/v1/namespaces" -d '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}}' -o /dev/null -w '%{http_code}\n'
-show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"hello","labels":{"app":"hello"}},"spec":{"containers":[{"name":"hello","image":"minikube-py/hello:latest","imagePullPolicy":"Never"}]}}' -o /dev/null -w '%{http_code}\n'
-show curl -s -X POST -H "$J" "$API/apis/apps/v1/namespaces/demo/deployments" -d '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"minikube-py/hello:latest"}]}}}}' -o /dev/null -w '%{http_code}\n'
-show curl -s "$API/api/v1/namespaces/demo/pods?labelSelector=app%3Dhello"
-show curl -s "$API/apis/apps/v1/namespaces/demo/deployments?fieldSelector=metadata.name%3Dweb"
-echo "\$ curl -sN '$API/api/v1/namespaces/demo/pods?watch=1&timeoutSeconds=2'   (while we label the pod)"
-curl -sN "$API/api/v1/namespaces/demo/pods?watch=1&timeoutSeconds=2" &
-watcher=$!
-sleep 0.5
-curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' "$API/api/v1/namespaces/demo/pods/hello" -d '{"metadata":{"labels":{"seen":"yes"}}}' -o /dev/null
-wait "$watcher"
-show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"Bad_Name"},"spec":{"containers":[]}}'
-show curl -s -X POST -H "$J" "$API/api/v1/namespaces/demo/pods" -d '{"kind": "Pod",'
-if [ -x "$RUN/tools/usr/bin/kubectl" ]; then
-  show "$RUN/tools/usr/bin/kubectl" --server "$API" get pods,deployments -n demo
-fi
-echo "The API server keeps running on $API (pid $(cat "$RUN/apiserver.pid" 2>/dev/null || echo '?')); stop it with: kill \$(cat $RUN/apiserver.pid)"
+step "bringing up a $NODES-node lab"
+"$PY" -m minikube_py.lab up --name "$NAME" --nodes "$NODES"
+show mkctl get nodes -o wide
+
+step "deploying examples/hello.yaml"
+show mkctl apply -f examples/hello.yaml
+show mkctl rollout status deployment/hello --timeout 120s
+show mkctl get pods -o wide -l app=hello
+show mkctl get service hello
+
+# field KIND NAME EXPR: one field of an object (mkctl has no -o jsonpath yet)
+field() { mkctl get "$1" "$2" -o json | "$PY" -c 'import json,sys; o=json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"; }
+CLUSTER_IP="$(field service hello "o['spec']['clusterIP']")"
+NODE_PORT="$(field service hello "o['spec']['ports'][0]['nodePort']")"
+NODE1_IP="$(field node "$NAME-node1" "o['status']['addresses'][0]['address']")"
+# a pod to ask from: the app container of a hello pod of this lab (busybox inside)
+CLIENT=""
+for i in $(seq "$NODES"); do
+  [ -n "$CLIENT" ] || CLIENT="$(docker ps -q --filter label=io.minikube-py.container=hello \
+                                 --filter "label=io.minikube-py.node=$NAME-node$i")"
+done
+CLIENT="${CLIENT%%$'\n'*}"
+
+# retry a few times: the proxies and DNS may lag the rollout by a moment
+ask() { for _ in 1 2 3 4 5 6 7 8 9 10; do "$@" 2>/dev/null && return 0; sleep 1; done; echo "(no answer)"; return 1; }
+failed=0
+step "the Service through its ClusterIP $CLUSTER_IP, from a pod (three requests)"
+for _ in 1 2 3; do
+  show ask timeout 5 docker exec "$CLIENT" wget -q -O - "http://$CLUSTER_IP/" || failed=1
+done
+step "the Service through its DNS name, from a pod (/etc/resolv.conf points at 10.96.0.10)"
+show docker exec "$CLIENT" cat /etc/resolv.conf
+show ask timeout 5 docker exec "$CLIENT" nslookup hello.default.svc.cluster.local || failed=1
+show ask timeout 5 docker exec "$CLIENT" wget -q -O - http://hello/ || failed=1
+step "the Service through NodePort $NODE_PORT on node 1 ($NODE1_IP), from the host"
+show ask curl -s -m 3 "http://$NODE1_IP:$NODE_PORT/" || failed=1
+
+step "done"
+cat <<TXT
+The lab keeps running. Try:
+  export KUBECONFIG=$KUBECONFIG
+  mkctl get pods -o wide;  curl http://192.168.56.10:6443/api/v1/nodes
+  $PY -m minikube_py.lab status --name $NAME        (= minikube-py lab status)
+  ip netns exec mkpy-$NAME-node1 iptables-save -t nat | grep KUBE-SVC
+  $PY -m minikube_py.lab down --name $NAME          (removes everything)
+TXT
+exit "$failed"

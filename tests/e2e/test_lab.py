@@ -1,0 +1,190 @@
+"""End to end: a real 3-node one-machine lab, the hello example on it, and `lab down`.
+
+The lab gets a random name and its own /24, so it never meets a lab somebody
+already runs (the default one on 192.168.56.0/24 included); `lab down` runs in
+a finalizer, so nothing is left behind even when a test fails. All waits are
+bounded polls; the whole module takes about a minute.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from minikube_py.lab import netsetup, state
+from minikube_py.lab.config import LabConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES = ("minikube-py/pause:latest", "minikube-py/hello:latest")
+
+
+def _docker_ready() -> bool:
+    return shutil.which("docker") is not None and subprocess.run(
+        ["docker", "image", "inspect", *IMAGES], capture_output=True).returncode == 0
+
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
+    pytest.mark.skipif(not _docker_ready(), reason="needs dockerd and the lab images (minikube-py images build)"),
+    pytest.mark.timeout(240),
+]
+
+
+def lab_cli(config: LabConfig, *args: str, timeout: float = 150) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "minikube_py.lab", *args, "--name", config.name],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def free_subnet() -> str:
+    """A 192.168.x.0/24 that no route on this host mentions yet."""
+    routes = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    for _ in range(50):
+        prefix = f"192.168.{random.randint(100, 250)}."
+        if prefix not in routes:
+            return prefix + "0/24"
+    pytest.skip("no free 192.168.x.0/24 for the lab")
+
+
+def api(config: LabConfig, path: str) -> dict:
+    with urllib.request.urlopen(config.api_url + path, timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def eventually(check, what: str, timeout: float = 90.0, pause: float = 1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as e:           # not there yet (connection refused, missing field ...)
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(pause)
+    raise AssertionError(f"gave up waiting for {what}: {last!r}")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    config = LabConfig(name="e" + uuid.uuid4().hex[:7], nodes=3, subnet=free_subnet())
+    try:
+        up = lab_cli(config, "up", "--nodes", "3", "--subnet", config.subnet, "--timeout", "120")
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield config
+    finally:
+        lab_cli(config, "down", timeout=120)
+
+
+def mkctl(config: LabConfig, *args: str) -> str:
+    env = {**os.environ, "KUBECONFIG": str(config.state_dir / "kubeconfig")}
+    done = subprocess.run([str(Path(sys.executable).parent / "mkctl"), *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_every_node_is_ready_with_its_pod_cidr(lab: LabConfig) -> None:
+    nodes = {n["metadata"]["name"]: n for n in api(lab, "/api/v1/nodes")["items"]}
+    assert sorted(nodes) == [lab.node_name(i) for i in lab.node_indexes()]
+    for i in lab.node_indexes():
+        node = nodes[lab.node_name(i)]
+        assert any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+        assert {"type": "InternalIP", "address": lab.node_ip(i)} in node["status"]["addresses"]
+    eventually(lambda: all(n["spec"].get("podCIDR") for n in api(lab, "/api/v1/nodes")["items"]), "podCIDRs")
+
+
+def running_hello_pods(lab: LabConfig) -> list[dict]:
+    pods = api(lab, "/api/v1/namespaces/default/pods?labelSelector=app%3Dhello")["items"]
+    ready = [p for p in pods if p["status"].get("phase") == "Running" and p["status"].get("podIP")
+             and all(c.get("ready") for c in p["status"].get("containerStatuses") or [{}])]
+    return ready if len(ready) == 3 else []
+
+
+def test_hello_runs_on_the_nodes(lab: LabConfig) -> None:
+    mkctl(lab, "apply", "-f", str(ROOT / "examples" / "hello.yaml"))
+    pods = eventually(lambda: running_hello_pods(lab), "3 hello pods Running and Ready", timeout=120)
+    nodes = {p["spec"]["nodeName"] for p in pods}
+    assert len(nodes) >= 2, f"3 replicas on one node: {nodes}"
+    for pod in pods:       # each pod IP comes from its node's podCIDR
+        i = lab.node_index(pod["spec"]["nodeName"])
+        assert pod["status"]["podIP"].startswith(f"10.244.{i}."), pod["status"]
+    assert pod["metadata"]["name"] in mkctl(lab, "get", "pods", "-o", "wide")
+
+
+def in_pod(lab: LabConfig, *argv: str) -> str:
+    client = subprocess.run(["docker", "ps", "-q", "--filter", "label=io.minikube-py.container=hello",
+                             "--filter", f"label=io.minikube-py.node={lab.node_name(1)}"],
+                            capture_output=True, text=True).stdout.split()
+    if not client:          # no hello pod on node 1: any of this lab's
+        client = [line for i in lab.node_indexes() for line in subprocess.run(
+            ["docker", "ps", "-q", "--filter", "label=io.minikube-py.container=hello", "--filter",
+             f"label=io.minikube-py.node={lab.node_name(i)}"], capture_output=True, text=True).stdout.split()]
+    done = subprocess.run(["docker", "exec", client[0], *argv], capture_output=True, text=True, timeout=10)
+    return done.stdout if done.returncode == 0 else ""
+
+
+def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig) -> None:
+    eventually(lambda: running_hello_pods(lab), "the hello pods", timeout=60)
+    service = api(lab, "/api/v1/namespaces/default/services/hello")
+    cluster_ip, node_port = service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"]
+    pods = {p["metadata"]["name"] for p in running_hello_pods(lab)}
+    answered = set()
+    def every_pod_answers() -> bool:
+        answer = in_pod(lab, "wget", "-q", "-O", "-", f"http://{cluster_ip}/")
+        answered.update(name for name in pods if name in answer)
+        return answered == pods
+    eventually(every_pod_answers, f"every pod behind ClusterIP {cluster_ip}", timeout=60, pause=0.2)
+    assert eventually(lambda: "hello from" in in_pod(lab, "wget", "-q", "-O", "-", "http://hello/"),
+                      "the Service by its DNS name", timeout=30)
+    for i in lab.node_indexes():
+        url = f"http://{lab.node_ip(i)}:{node_port}/"
+        eventually(lambda: b"hello from" in urllib.request.urlopen(url, timeout=3).read(), f"NodePort {url}",
+                   timeout=30)
+
+
+def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig) -> None:
+    old = state.live_pid(lab, "scheduler")
+    os.kill(old, 9)
+    eventually(lambda: state.live_pid(lab, "scheduler") not in (None, old), "a new scheduler", timeout=30)
+    assert "scheduler exited (code -9): restart #1" in state.log_file(lab, "supervisor").read_text()
+    assert "scheduler" in lab_cli(lab, "status").stdout
+
+
+def test_stop_and_start_a_node_agent(lab: LabConfig) -> None:
+    assert lab_cli(lab, "stop", "node3").returncode == 0
+    assert state.live_pid(lab, "agent-node3") is None
+    assert "stopped" in lab_cli(lab, "status").stdout
+    started = lab_cli(lab, "start", "node3")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert state.live_pid(lab, "agent-node3") is not None
+
+
+def _lab_processes(name: str) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and state.belongs_to_lab(int(p.name), name)]
+
+
+def test_lab_down_leaves_nothing_behind(lab: LabConfig) -> None:
+    down = lab_cli(lab, "down", timeout=120)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not [i for i in lab.node_indexes() if netsetup.netns_exists(lab.netns(i))]
+    assert not netsetup.bridge_exists(lab)
+    assert not netsetup.forward_rule_present(lab)
+    for i in lab.node_indexes():
+        assert not subprocess.run(["docker", "ps", "-aq", "--filter", f"label=io.minikube-py.node={lab.node_name(i)}"],
+                                  capture_output=True, text=True).stdout.strip()
+    assert _lab_processes(lab.name) == []
+    assert not lab.state_dir.exists()
+    assert lab.subnet.split("/")[0].rsplit(".", 1)[0] not in subprocess.run(
+        ["ip", "route"], capture_output=True, text=True).stdout
+    if not state.other_labs(lab):
+        assert netsetup.blackholes() == []
