@@ -56,6 +56,9 @@ step "the Service through its DNS name, from a pod (/etc/resolv.conf points at 1
 show docker exec "$CLIENT" cat /etc/resolv.conf
 show ask timeout 5 docker exec "$CLIENT" nslookup hello.default.svc.cluster.local || failed=1
 show ask timeout 5 docker exec "$CLIENT" wget -q -O - http://hello/ || failed=1
+step "the API server from a pod, through the kubernetes Service (10.96.0.1:443 -> 192.168.56.10:6443)"
+show ask timeout 5 docker exec "$CLIENT" wget -q -O - http://kubernetes.default:443/version || failed=1
+echo
 step "the Service through NodePort $NODE_PORT on node 1 ($NODE1_IP), from the host"
 show ask curl -s -m 3 "http://$NODE1_IP:$NODE_PORT/" || failed=1
 

@@ -101,6 +101,7 @@ def up(name: str, nodes: int, subnet: str, timeout: float) -> None:
     netsetup.ensure_bridge(config)
     for i in config.node_indexes():
         netsetup.ensure_node(config, i)
+        netsetup.ensure_pod_masquerade(config, i)
     netsetup.ensure_blackholes()
     netsetup.ensure_forward_rule(config)
     _start_supervisor(config)

@@ -4,7 +4,8 @@
             blackhole routes 10.244.0.0/16 and 10.96.0.0/12 (pod and service ranges)
             FORWARD: accept frames bridged between two ports of the lab bridge
     node i: netns mkpy-<name>-node<i>; eth0 = 192.168.56.1<i>/24, the peer of veth
-            mkv-<name>-<i> on the bridge; lo up; NO default route
+            mkv-<name>-<i> on the bridge; lo up; NO default route; pods masqueraded
+            to the node's address when they talk to the lab network
 
 The blackhole routes and the missing default route mean a broken rule can never
 send pod or service traffic off the machine: a node only knows the lab subnet
@@ -117,6 +118,23 @@ def ensure_forward_rule(config: LabConfig) -> None:
         rule = _forward_rule(config)
         if not _iptables("-I", [rule[0], "1", *rule[1:]]):
             raise RuntimeError(f"iptables -I {' '.join(rule)} failed")
+
+
+def _masquerade_rule() -> list[str]:
+    return ["-t", "nat", "POSTROUTING", "-s", POD_CIDR, "!", "-d", POD_CIDR, "-m", "comment", "--comment",
+            "minikube-py lab: pods to the lab network (CNI ipMasq)", "-j", "MASQUERADE"]
+
+
+def ensure_pod_masquerade(config: LabConfig, i: int) -> None:
+    """In node i: pods talking to the lab network (the API server at .10, another node's
+    NodePort) leave with the node's address — the CNI bridge plugin's ipMasq. The host
+    has no route back to pod IPs (only the blackhole), so without it `kubernetes.default`
+    would not answer pods."""
+    rule = _masquerade_rule()
+    nsenter = ["nsenter", f"--net={NETNS_DIR}/{config.netns(i)}", "iptables", "-w"]
+    check = subprocess.run([*nsenter, rule[0], rule[1], "-C", *rule[2:]], capture_output=True)
+    if check.returncode != 0:
+        subprocess.run([*nsenter, rule[0], rule[1], "-A", *rule[2:]], check=True, capture_output=True)
 
 
 def remove_forward_rule(config: LabConfig) -> None:

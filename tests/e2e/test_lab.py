@@ -146,6 +146,8 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
     eventually(every_pod_answers, f"every pod behind ClusterIP {cluster_ip}", timeout=60, pause=0.2)
     assert eventually(lambda: "hello from" in in_pod(lab, "wget", "-q", "-O", "-", "http://hello/"),
                       "the Service by its DNS name", timeout=30)
+    assert eventually(lambda: "APIVersions" in in_pod(lab, "wget", "-q", "-O", "-", "http://kubernetes.default:443/api"),
+                      "the API server through the kubernetes Service", timeout=30)
     for i in lab.node_indexes():
         url = f"http://{lab.node_ip(i)}:{node_port}/"
         eventually(lambda: b"hello from" in urllib.request.urlopen(url, timeout=3).read(), f"NodePort {url}",
