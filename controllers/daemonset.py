@@ -138,7 +138,7 @@ class DaemonSetController(Controller):
         strategy = (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate")
         if strategy == "RollingUpdate":
             desired = len(eligible) + len(create)
-            delete += util.rolling_update_victims(ds, eligible, revision, desired)
+            delete += util.rolling_update_victims(ds, eligible, revision, desired, missing=len(create))
         await self.delete_pods(key, ds, delete)
         if not delete:
             await self.create_pods(key, ds, create, revision)

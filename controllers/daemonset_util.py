@@ -111,11 +111,13 @@ def is_updated(pod: Obj, revision: str) -> bool:
     return (pod["metadata"].get("labels") or {}).get(HASH_LABEL) == revision
 
 
-def rolling_update_victims(ds: Obj, by_node: dict[str, list[Obj]], revision: str, desired: int) -> list[Obj]:
+def rolling_update_victims(ds: Obj, by_node: dict[str, list[Obj]], revision: str, desired: int,
+                           missing: int = 0) -> list[Obj]:
     """Old pods to delete now (maxSurge 0): an old pod next to a new one, every unavailable old
-    pod, and available old pods while fewer than maxUnavailable nodes lack an available pod."""
+    pod, and available old pods while fewer than maxUnavailable nodes lack an available pod
+    (`missing` eligible nodes have no pod at all: they count as unavailable too)."""
     min_ready = int(ds["spec"].get("minReadySeconds") or 0)
-    budget = max_unavailable(ds, desired) - sum(
+    budget = max_unavailable(ds, desired) - missing - sum(
         1 for pods in by_node.values() if not any(podutil.is_available(p, min_ready) for p in pods))
     victims = []
     for _, pods in sorted(by_node.items()):

@@ -47,6 +47,8 @@ def test_rolling_update_respects_max_unavailable():
     assert len(rolling_update_victims(ds(), by_node, "new", 3)) == 1
     by_node["a"] = [pod("p-a2", "a", "new", ready=False)]                        # one node already down
     assert rolling_update_victims(ds(), by_node, "new", 3) == []
+    del by_node["a"]                                                              # a node without a pod
+    assert rolling_update_victims(ds(), by_node, "new", 3, missing=1) == []
     by_node["b"] = [pod("p-b", "b", "old", ready=False)]                         # unavailable old: always
     assert [p["metadata"]["name"] for p in rolling_update_victims(ds(), by_node, "new", 3)] == ["p-b"]
 
