@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from test_controller_harness import InProcessManager, api, eventually  # noqa: F401
-from test_controller_nodelifecycle import lab  # noqa: F401  (agents + scheduler as processes)
+from test_controller_harness import InProcessManager, eventually
+# a private API server, its client and namespace, and agents + scheduler as processes
+from test_controller_nodelifecycle import api, lab, ns, private_apiserver  # noqa: F401
 
 
 @pytest.fixture
-async def daemon_controller(apiserver):
-    run = InProcessManager(apiserver.url, ["daemonset"])
+async def daemon_controller(private_apiserver):
+    run = InProcessManager(private_apiserver.url, ["daemonset"])
     run.start()
     yield run
     await run.stop()

@@ -3,7 +3,11 @@ controllers/taint_eviction.py): two hollow node agents and the scheduler as real
 processes, the controllers in-process with a short grace period and a high eviction
 rate. One agent is stopped: its node goes Unknown, is tainted, the pods that do not
 tolerate that long are evicted (and, the agent being gone, force-deleted after their
-grace) and replaced on the other node; the agent comes back and the taints go."""
+grace) and replaced on the other node; the agent comes back and the taints go.
+
+These tests use a private API server (own etcd prefix): nodes and pods other tests left
+behind in the shared one would be monitored, tainted and evicted too, and compete for
+the eviction rate limit."""
 from __future__ import annotations
 
 import shutil
@@ -14,11 +18,12 @@ import tempfile
 
 import pytest
 
-from test_controller_harness import InProcessManager, api, eventually, pods_of  # noqa: F401
-from tests.conftest import ROOT, free_port
+from minikube_py.client import ApiClient, ClientConfig
+from test_controller_harness import InProcessManager, eventually, pods_of
+from tests.conftest import ROOT, ApiServer, free_port
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
-SETTINGS = {"node_monitor_grace_period": 3.0, "node_monitor_period": 0.5, "node_eviction_rate": 10.0}
+SETTINGS = {"node_monitor_grace_period": 3.0, "node_monitor_period": 0.5, "node_eviction_rate": 100.0}
 
 
 class Child:
@@ -43,8 +48,33 @@ class Child:
                 self.process.wait()
 
 
+@pytest.fixture(scope="module")
+def private_apiserver(etcd):
+    server = ApiServer(etcd, extra=["--watch-bookmark-interval", "0.5"])
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def lab(apiserver, unique):
+async def api(private_apiserver):
+    async with ApiClient(ClientConfig(server=private_apiserver.url)) as client:
+        yield client
+
+
+@pytest.fixture
+async def ns(api, unique):
+    name = f"t-{unique}"
+    await api.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    await api.resource("namespaces").delete(name)
+
+
+@pytest.fixture
+def lab(private_apiserver, unique):
+    apiserver = private_apiserver
     workdir = tempfile.mkdtemp(prefix="mk-nodelife-")
     children: list[Child] = []
 
@@ -67,8 +97,8 @@ def lab(apiserver, unique):
 
 
 @pytest.fixture
-async def controllers(apiserver):
-    run = InProcessManager(apiserver.url, ["nodelifecycle", "tainteviction", "replicaset"])
+async def controllers(private_apiserver):
+    run = InProcessManager(private_apiserver.url, ["nodelifecycle", "tainteviction", "replicaset"])
     run.options.settings = SETTINGS
     run.start()
     yield run
