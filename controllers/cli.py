@@ -8,6 +8,7 @@ change here.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from typing import Any, Callable
 
 import click
@@ -40,15 +41,28 @@ def concurrency_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--leader-elect-lease-duration", default=15.0, show_default=True, type=float)
 @click.option("--leader-elect-renew-deadline", default=10.0, show_default=True, type=float)
 @click.option("--leader-elect-retry-period", default=2.0, show_default=True, type=float)
+@click.option("--cluster-cidr", default="10.244.0.0/16", show_default=True,
+              help="Pod network of the cluster; node IPAM hands out blocks of it.")
+@click.option("--node-cidr-mask-size", default=24, show_default=True, type=click.IntRange(8, 30),
+              help="Prefix length of each node's pod CIDR.")
+@click.option("--node-monitor-grace-period", default=40.0, show_default=True, type=float,
+              help="Seconds without a lease renewal before a node is marked Unknown.")
+@click.option("--node-monitor-period", default=5.0, show_default=True, type=float,
+              help="Seconds between checks of the node leases.")
+@click.option("--node-eviction-rate", default=0.1, show_default=True, type=float,
+              help="Nodes per second whose pods may start being evicted.")
 @concurrency_options
 @click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
 def controller_manager(server: str | None, kubeconfig: str | None, controllers_spec: str, leader_elect: bool,
                        leader_elect_lease_duration: float, leader_elect_renew_deadline: float,
-                       leader_elect_retry_period: float, verbosity: int, **workers: int) -> None:
+                       leader_elect_retry_period: float, cluster_cidr: str, node_cidr_mask_size: int,
+                       node_monitor_grace_period: float, node_monitor_period: float, node_eviction_rate: float,
+                       verbosity: int, **workers: int) -> None:
     """Run the controllers (ReplicaSet, Deployment, Endpoints, Namespace, ...)."""
     from controllers.manager import ControllerManager, ManagerOptions
     try:
         chosen = select(controllers_spec, KNOWN)
+        ipaddress.ip_network(cluster_cidr)
         config = load_config(server=server, kubeconfig=kubeconfig)
     except (ValueError, ConfigError) as e:
         raise click.BadParameter(str(e)) from e
@@ -57,7 +71,10 @@ def controller_manager(server: str | None, kubeconfig: str | None, controllers_s
         controllers=chosen, leader_elect=leader_elect,
         workers={name.removeprefix("workers_"): count for name, count in workers.items()},
         lease_duration=leader_elect_lease_duration, renew_deadline=leader_elect_renew_deadline,
-        retry_period=leader_elect_retry_period)
+        retry_period=leader_elect_retry_period,
+        settings={"cluster_cidr": cluster_cidr, "node_cidr_mask_size": node_cidr_mask_size,
+                  "node_monitor_grace_period": node_monitor_grace_period,
+                  "node_monitor_period": node_monitor_period, "node_eviction_rate": node_eviction_rate})
     try:
         asyncio.run(ControllerManager(config, options).run())
     except KeyboardInterrupt:
