@@ -124,8 +124,11 @@ class ResourceApi:
         """Objects can be created only in a namespace that exists and is not terminating."""
         if not namespace:
             raise errors.bad_request("a namespace is required for namespaced resources")
-        # The watch cache's copy may lag a just-created namespace: then ask etcd.
-        ns = self.cache.namespaces.get(namespace) or await self.store.get(NAMESPACES, None, namespace)
+        # Read from the watch cache once it has seen this server's own namespace writes
+        # (so a namespace we just marked Terminating is seen as such); ask etcd on a miss.
+        fresh = await self.cache.wait_until(self.store.last_write.get("namespaces", 0), timeout=1.0)
+        cached = self.cache.namespaces.get(namespace) if fresh else None
+        ns = cached or await self.store.get(NAMESPACES, None, namespace)
         if ns.get("status", {}).get("phase") == "Terminating" or ns["metadata"].get("deletionTimestamp"):
             raise errors.forbidden("namespaces", namespace, "unable to create new content in namespace "
                                    f"{namespace} because it is being terminated")

@@ -77,6 +77,9 @@ class Store:
     def __init__(self, client: aetcd.Client, prefix: str = "/registry") -> None:
         self.client = client
         self.prefix = prefix.rstrip("/")
+        # plural -> etcd revision of this server's latest write of that type; lets
+        # readers of the watch cache wait until it has seen our own writes.
+        self.last_write: dict[str, int] = {}
 
     # -- keys -------------------------------------------------------------
     def key(self, rt: ResourceType, namespace: str | None, name: str) -> bytes:
@@ -187,7 +190,11 @@ class Store:
             if not extra_compares or (await self.get_raw(key))[0] is not None:
                 raise errors.already_exists(rt.plural, meta["name"], rt.group)
             raise ExtrasConflict()
-        meta["resourceVersion"] = str(response.header.revision)
+        return self._written(rt, obj, response.header.revision)
+
+    def _written(self, rt: ResourceType, obj: Object, revision: int) -> Object:
+        obj["metadata"]["resourceVersion"] = str(revision)
+        self.last_write[rt.plural] = max(self.last_write.get(rt.plural, 0), revision)
         return obj
 
     async def update(self, rt: ResourceType, obj: Object, expected_rv: int,
@@ -205,8 +212,7 @@ class Store:
             if int(current["metadata"]["resourceVersion"]) != expected_rv:
                 raise errors.stale_conflict(rt.plural, meta["name"], rt.group)
             raise ExtrasConflict()
-        meta["resourceVersion"] = str(response.header.revision)
-        return obj
+        return self._written(rt, obj, response.header.revision)
 
     async def delete(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None) -> Object:
         """Remove `obj` if unchanged since it was read; returns it at the deletion revision."""
@@ -221,8 +227,7 @@ class Store:
             if current is None:
                 raise errors.not_found(rt.plural, meta["name"], rt.group)
             raise errors.stale_conflict(rt.plural, meta["name"], rt.group)
-        meta["resourceVersion"] = str(response.header.revision)
-        return obj
+        return self._written(rt, obj, response.header.revision)
 
     async def guaranteed_update(self, rt: ResourceType, namespace: str | None, name: str,
                                 mutate: Callable[[Object], Awaitable[Object | None]],

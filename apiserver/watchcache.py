@@ -167,6 +167,7 @@ class WatchCache:
         self.namespaces: dict[str, Object] = {}
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._advanced = asyncio.Event()   # set (and replaced) whenever `revision` moves on
         self._side_tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------
@@ -236,8 +237,23 @@ class WatchCache:
             return rt, WatchEvent("ADDED", revision, raw.kv.value, None)
         return rt, WatchEvent("MODIFIED", revision, raw.kv.value, prev_kv.value, prev_kv.mod_revision)
 
+    async def wait_until(self, revision: int, timeout: float) -> bool:
+        """Wait until the cache has applied `revision` (read-your-writes); False on timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.revision < revision:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._advanced.wait(), remaining)
+            except asyncio.TimeoutError:
+                return False
+        return True
+
     def _apply(self, raw: aetcd.rtypes.Event) -> None:
         self.revision = max(self.revision, raw.kv.mod_revision)
+        self._advanced.set()
+        self._advanced = asyncio.Event()
         decoded = self.decode(raw)
         if decoded is None:
             return

@@ -92,3 +92,17 @@ async def test_system_namespaces_exist_and_cannot_be_deleted(http):
         status, body = await http.delete(f"/api/v1/namespaces/{name}")
         assert status == 403 and body["reason"] == "Forbidden"
         assert (await http.ok("GET", f"/api/v1/namespaces/{name}"))["status"]["phase"] == "Active"
+
+
+async def test_create_right_after_namespace_delete_is_refused(http, unique):
+    """Read-your-writes: the namespace check must see the Terminating state this server just wrote."""
+    for i in range(15):
+        name = f"quick-{unique}-{i}"
+        await http.ok("POST", "/api/v1/namespaces", namespace(name))
+        status, _ = await http.post(f"/api/v1/namespaces/{name}/configmaps",
+                                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+        assert status == 201                  # a namespace just created is usable at once
+        await http.delete(f"/api/v1/namespaces/{name}")
+        status, body = await http.post(f"/api/v1/namespaces/{name}/configmaps",
+                                       {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}})
+        assert status == 403, body
