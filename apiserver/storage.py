@@ -30,6 +30,7 @@ from minikube_py.api.resources import ResourceType
 log = logging.getLogger("apiserver.storage")
 
 Object = dict[str, Any]
+ETCD_CALL_TIMEOUT = 5.0   # seconds; past it the client gets 503 ServiceUnavailable
 
 
 @dataclass
@@ -97,7 +98,10 @@ class Store:
         """Call a KV method ("Range", "Txn") of etcd's gRPC API, mapping errors to Status errors."""
         try:
             await self.client.connect()
-            return await getattr(self.client.kvstub, method)(request, metadata=self.client.metadata)
+            # wait_for_ready: while etcd restarts, queue the call until the channel reconnects
+            # (bounded by the deadline) instead of failing at once on a channel in back-off.
+            return await getattr(self.client.kvstub, method)(request, metadata=self.client.metadata,
+                                                             timeout=ETCD_CALL_TIMEOUT, wait_for_ready=True)
         except rpc.AioRpcError as e:
             if e.code() == rpc.StatusCode.OUT_OF_RANGE:   # "required revision has been compacted"
                 raise errors.gone(f"The provided resource version is too old: {e.details()}") from e
