@@ -102,7 +102,8 @@ class Supervisor:
         if now < self.not_before.get(component.name, 0.0):
             return
         if component.name in self.ever_started:
-            code = self.children[component.name].returncode if component.name in self.children else "?"
+            child = self.children.get(component.name)
+            code = child.poll() if child else "?"          # poll: it may have died since reconcile began
             self.restarts[component.name] = self.restarts.get(component.name, 0) + 1
             log.warning("%s exited (code %s): restart #%d", component.name, code, self.restarts[component.name])
             self._write_restarts()

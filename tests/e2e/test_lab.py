@@ -154,6 +154,36 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
                    timeout=30)
 
 
+def rollout_finished(lab: LabConfig) -> bool:
+    """Every replica updated and available, and no old pod still terminating."""
+    deployment = api(lab, "/apis/apps/v1/namespaces/default/deployments/hello")
+    status = deployment["status"]
+    pods = api(lab, "/api/v1/namespaces/default/pods?labelSelector=app%3Dhello")["items"]
+    return (status.get("observedGeneration") == deployment["metadata"]["generation"]
+            and status.get("updatedReplicas") == status.get("availableReplicas") == status.get("replicas") == 3
+            and len(pods) == 3)
+
+
+def test_a_rolling_update_keeps_the_service_answering(lab: LabConfig) -> None:
+    eventually(lambda: running_hello_pods(lab), "the hello pods", timeout=60)
+    node_port = api(lab, "/api/v1/namespaces/default/services/hello")["spec"]["ports"][0]["nodePort"]
+    before = {p["metadata"]["name"] for p in running_hello_pods(lab)}
+    mkctl(lab, "rollout", "restart", "deployment/hello")
+    failures, answered, deadline = [], 0, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{lab.node_ip(2)}:{node_port}/", timeout=2).read()
+            answered += 1
+        except OSError as e:
+            failures.append(repr(e))
+        if answered % 25 == 0 and rollout_finished(lab) and not before & {p["metadata"]["name"] for p in
+                                                                           running_hello_pods(lab)}:
+            break
+    else:
+        raise AssertionError("the rollout did not finish in 90 s")
+    assert failures == [], f"{len(failures)} of {answered + len(failures)} requests failed: {failures[:3]}"
+
+
 def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig) -> None:
     old = state.live_pid(lab, "scheduler")
     os.kill(old, 9)
