@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -184,21 +185,91 @@ def test_a_rolling_update_keeps_the_service_answering(lab: LabConfig) -> None:
     assert failures == [], f"{len(failures)} of {answered + len(failures)} requests failed: {failures[:3]}"
 
 
+def post(lab: LabConfig, path: str, body: dict, method: str = "POST") -> dict:
+    request = urllib.request.Request(lab.api_url + path, data=json.dumps(body).encode(), method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def node_rules(lab: LabConfig) -> str:
+    return "".join(subprocess.run(["nsenter", f"--net=/var/run/netns/{lab.netns(i)}", "iptables-save", "-t", "nat"],
+                                  capture_output=True, text=True).stdout for i in lab.node_indexes())
+
+
+def namespace_containers(lab: LabConfig, namespace: str) -> list[str]:
+    return subprocess.run(["docker", "ps", "-aq", "--filter", f"label=io.minikube-py.pod-namespace={namespace}"],
+                          capture_output=True, text=True).stdout.split()
+
+
+def test_deleting_a_namespace_removes_its_containers_and_rules_on_every_node(lab: LabConfig) -> None:
+    ns = "gone-" + uuid.uuid4().hex[:6]
+    post(lab, "/api/v1/namespaces", {"metadata": {"name": ns}})
+    post(lab, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "settings"}, "data": {"a": "b"}})
+    post(lab, f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "web"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+        {"name": "web", "image": "minikube-py/hello:latest", "imagePullPolicy": "IfNotPresent"}]}}
+    post(lab, f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "web"}, "spec": {
+        "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
+    eventually(lambda: len(namespace_containers(lab, ns)) >= 4, "2 pods' containers", timeout=60)
+    eventually(lambda: node_rules(lab).count(f"{ns}/web") >= lab.nodes, "the service's rules on every node",
+               timeout=30)
+    request = urllib.request.Request(f"{lab.api_url}/api/v1/namespaces/{ns}", method="DELETE")
+    urllib.request.urlopen(request, timeout=5).read()
+    def namespace_gone() -> bool:
+        try:
+            api(lab, f"/api/v1/namespaces/{ns}")
+        except urllib.error.HTTPError as e:
+            return e.code == 404
+        return False
+    eventually(namespace_gone, f"namespace {ns} to be deleted", timeout=90)
+    eventually(lambda: not namespace_containers(lab, ns), "its containers to be removed", timeout=60)
+    eventually(lambda: f"{ns}/" not in node_rules(lab), "its iptables rules to go on every node", timeout=30)
+
+
+def pods_by_node(lab: LabConfig, namespace: str, app: str) -> dict[str, str]:
+    pods = api(lab, f"/api/v1/namespaces/{namespace}/pods?labelSelector=app%3D{app}")["items"]
+    return {p["metadata"]["name"]: p["spec"].get("nodeName") for p in pods
+            if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")}
+
+
+def node_condition(lab: LabConfig, node: str) -> str:
+    conditions = api(lab, f"/api/v1/nodes/{node}")["status"]["conditions"]
+    return next(c["status"] for c in conditions if c["type"] == "Ready")
+
+
+def test_a_stopped_node_goes_not_ready_its_pods_move_and_it_comes_back(lab: LabConfig) -> None:
+    """Node lifecycle: no heartbeat for 40 s -> Ready Unknown + unreachable taint -> pods that
+    tolerate it for 2 s are evicted and their ReplicaSet recreates them on the other nodes."""
+    ns, node = "default", lab.node_name(3)
+    tolerations = [{"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute",
+                    "tolerationSeconds": 2} for taint in ("unreachable", "not-ready")]
+    template = {"metadata": {"labels": {"app": "movers"}}, "spec": {
+        "terminationGracePeriodSeconds": 1, "tolerations": tolerations, "containers": [
+            {"name": "web", "image": "minikube-py/hello:latest", "imagePullPolicy": "IfNotPresent"}]}}
+    post(lab, f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "movers"}, "spec": {
+        "replicas": 3, "selector": {"matchLabels": {"app": "movers"}}, "template": template}})
+    eventually(lambda: node in pods_by_node(lab, ns, "movers").values() and len(pods_by_node(lab, ns, "movers")) == 3,
+               "3 movers, one on node 3", timeout=60)
+    assert lab_cli(lab, "stop", "node3").returncode == 0
+    assert "stopped" in lab_cli(lab, "status").stdout
+    try:
+        eventually(lambda: node_condition(lab, node) != "True", "node 3 to go NotReady", timeout=70)
+        eventually(lambda: len(placed := pods_by_node(lab, ns, "movers")) == 3 and node not in placed.values(),
+                   "the movers to be recreated on the other nodes", timeout=60)
+    finally:
+        started = lab_cli(lab, "start", "node3")
+    assert started.returncode == 0, started.stdout + started.stderr
+    eventually(lambda: node_condition(lab, node) == "True", "node 3 to be Ready again", timeout=60)
+
+
 def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig) -> None:
     old = state.live_pid(lab, "scheduler")
     os.kill(old, 9)
     eventually(lambda: state.live_pid(lab, "scheduler") not in (None, old), "a new scheduler", timeout=30)
     assert "scheduler exited (code -9): restart #1" in state.log_file(lab, "supervisor").read_text()
     assert "scheduler" in lab_cli(lab, "status").stdout
-
-
-def test_stop_and_start_a_node_agent(lab: LabConfig) -> None:
-    assert lab_cli(lab, "stop", "node3").returncode == 0
-    assert state.live_pid(lab, "agent-node3") is None
-    assert "stopped" in lab_cli(lab, "status").stdout
-    started = lab_cli(lab, "start", "node3")
-    assert started.returncode == 0, started.stdout + started.stderr
-    assert state.live_pid(lab, "agent-node3") is not None
 
 
 def _lab_processes(name: str) -> list[int]:
