@@ -45,13 +45,16 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
                         service_cluster_ip_range=service_cluster_ip_range,
                         service_node_port_range=service_node_port_range,
                         bookmark_interval=watch_bookmark_interval, event_ttl_seconds=event_ttl))
+
+
 def _register_components() -> None:
     """Each component owns its command; `minikube-py <component>` runs it."""
     from agent.cli import agent
     from controllers.cli import controller_manager
     from minikube_py.images import images
+    from minikube_py.lab.cli import lab
     from scheduler.cli import scheduler
-    for command in (agent, controller_manager, scheduler, images):
+    for command in (agent, controller_manager, scheduler, images, lab):
         main.add_command(command)
 
 
