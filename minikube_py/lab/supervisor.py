@@ -64,7 +64,7 @@ class Supervisor:
         self.config = config
         self.components = all_components(config)
         self.children: dict[str, subprocess.Popen] = {}
-        self.restarts: dict[str, int] = {}
+        self.restarts: dict[str, int] = restarts(config)    # counts survive a supervisor restart
         self.backoff: dict[str, float] = {}
         self.not_before: dict[str, float] = {}
         self.ever_started: set[str] = set()

@@ -60,7 +60,7 @@ def api(config: LabConfig, path: str) -> dict:
         return json.loads(answer.read())
 
 
-def eventually(check, what: str, timeout: float = 90.0, pause: float = 1.0):
+def eventually(check, what: str, timeout: float = 90.0, pause: float = 1.0, explain=lambda: ""):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -72,7 +72,7 @@ def eventually(check, what: str, timeout: float = 90.0, pause: float = 1.0):
             if last:
                 return last
         time.sleep(pause)
-    raise AssertionError(f"gave up waiting for {what}: {last!r}")
+    raise AssertionError(f"gave up waiting for {what}: {last!r} {explain()}")
 
 
 @pytest.fixture(scope="module")
@@ -197,9 +197,10 @@ def node_rules(lab: LabConfig) -> str:
                                   capture_output=True, text=True).stdout for i in lab.node_indexes())
 
 
-def namespace_containers(lab: LabConfig, namespace: str) -> list[str]:
-    return subprocess.run(["docker", "ps", "-aq", "--filter", f"label=io.minikube-py.pod-namespace={namespace}"],
-                          capture_output=True, text=True).stdout.split()
+def namespace_containers(lab: LabConfig, namespace: str, form: str = "{{.ID}}") -> list[str]:
+    return subprocess.run(["docker", "ps", "-a", "--format", form, "--filter",
+                           f"label=io.minikube-py.pod-namespace={namespace}"],
+                          capture_output=True, text=True).stdout.splitlines()
 
 
 def test_deleting_a_namespace_removes_its_containers_and_rules_on_every_node(lab: LabConfig) -> None:
@@ -208,7 +209,7 @@ def test_deleting_a_namespace_removes_its_containers_and_rules_on_every_node(lab
     post(lab, f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "settings"}, "data": {"a": "b"}})
     post(lab, f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "web"}, "spec": {
         "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
-    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"terminationGracePeriodSeconds": 2, "containers": [
         {"name": "web", "image": "minikube-py/hello:latest", "imagePullPolicy": "IfNotPresent"}]}}
     post(lab, f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "web"}, "spec": {
         "replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}})
@@ -224,7 +225,8 @@ def test_deleting_a_namespace_removes_its_containers_and_rules_on_every_node(lab
             return e.code == 404
         return False
     eventually(namespace_gone, f"namespace {ns} to be deleted", timeout=90)
-    eventually(lambda: not namespace_containers(lab, ns), "its containers to be removed", timeout=60)
+    eventually(lambda: not namespace_containers(lab, ns), "its containers to be removed", timeout=60,
+               explain=lambda: namespace_containers(lab, ns, "{{.Names}} {{.Status}}"))
     eventually(lambda: f"{ns}/" not in node_rules(lab), "its iptables rules to go on every node", timeout=30)
 
 
@@ -242,7 +244,7 @@ def node_condition(lab: LabConfig, node: str) -> str:
 def test_a_stopped_node_goes_not_ready_its_pods_move_and_it_comes_back(lab: LabConfig) -> None:
     """Node lifecycle: no heartbeat for 40 s -> Ready Unknown + unreachable taint -> pods that
     tolerate it for 2 s are evicted and their ReplicaSet recreates them on the other nodes."""
-    ns, node = "default", lab.node_name(3)
+    ns = "default"
     tolerations = [{"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute",
                     "tolerationSeconds": 2} for taint in ("unreachable", "not-ready")]
     template = {"metadata": {"labels": {"app": "movers"}}, "spec": {
@@ -250,18 +252,22 @@ def test_a_stopped_node_goes_not_ready_its_pods_move_and_it_comes_back(lab: LabC
             {"name": "web", "image": "minikube-py/hello:latest", "imagePullPolicy": "IfNotPresent"}]}}
     post(lab, f"/apis/apps/v1/namespaces/{ns}/deployments", {"metadata": {"name": "movers"}, "spec": {
         "replicas": 3, "selector": {"matchLabels": {"app": "movers"}}, "template": template}})
-    eventually(lambda: node in pods_by_node(lab, ns, "movers").values() and len(pods_by_node(lab, ns, "movers")) == 3,
-               "3 movers, one on node 3", timeout=60)
-    assert lab_cli(lab, "stop", "node3").returncode == 0
+    def three_running() -> dict[str, str] | None:
+        placed = pods_by_node(lab, ns, "movers")
+        return placed if len(placed) == 3 else None
+    placed = eventually(three_running, "3 movers Running", timeout=60)
+    node = sorted(placed.values())[-1]               # a node that runs at least one mover
+    short = f"node{lab.node_index(node)}"
+    assert lab_cli(lab, "stop", short).returncode == 0
     assert "stopped" in lab_cli(lab, "status").stdout
     try:
-        eventually(lambda: node_condition(lab, node) != "True", "node 3 to go NotReady", timeout=70)
-        eventually(lambda: len(placed := pods_by_node(lab, ns, "movers")) == 3 and node not in placed.values(),
+        eventually(lambda: node_condition(lab, node) != "True", f"{node} to go NotReady", timeout=70)
+        eventually(lambda: len(now := pods_by_node(lab, ns, "movers")) == 3 and node not in now.values(),
                    "the movers to be recreated on the other nodes", timeout=60)
     finally:
-        started = lab_cli(lab, "start", "node3")
+        started = lab_cli(lab, "start", short)
     assert started.returncode == 0, started.stdout + started.stderr
-    eventually(lambda: node_condition(lab, node) == "True", "node 3 to be Ready again", timeout=60)
+    eventually(lambda: node_condition(lab, node) == "True", f"{node} to be Ready again", timeout=60)
 
 
 def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig) -> None:
