@@ -103,17 +103,3 @@ class PodNetwork:
         """Write and return the pod's resolv.conf (for the kubelet to bind-mount)."""
         return write_resolv_conf(self.state_dir, pod, cluster_dns=self.cluster_dns, domain=self.cluster_domain)
 
-
-class KubeletNetworkPlugin:
-    """Adapter to the kubelet's NetworkPlugin protocol (agent/kubelet/runtime/network.py):
-    setup(pod, sandbox, netns_path) -> pod IP, teardown(pod, sandbox)."""
-
-    def __init__(self, network: PodNetwork) -> None:
-        self.network = network
-
-    async def setup(self, pod: Any, sandbox: Any, netns_path: str | None) -> str | None:
-        status = await self.network.setup_pod(netns_path or sandbox.pid, pod.uid)
-        return status.ip
-
-    async def teardown(self, pod: Any, sandbox: Any) -> None:
-        await self.network.teardown_pod(pod.uid)
