@@ -31,10 +31,11 @@ from controllers import ownership
 from controllers import pods as podutil
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.expectations import Expectations
+from controllers.pod_events import PodOwnerEvents
 
 
 @register
-class DaemonSetController(Controller):
+class DaemonSetController(PodOwnerEvents, Controller):
     name = "daemonset"
     workers_flag = "daemonset"
     default_workers = 2
@@ -56,23 +57,6 @@ class DaemonSetController(Controller):
 
     def owner_of(self, pod: Obj) -> Obj | None:
         return ownership.resolve_controller_ref(pod, "DaemonSet", self.daemon_sets.get)
-
-    def on_pod_add(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.expectations.creation_observed(object_key(owner))
-            self.enqueue(owner)
-
-    def on_pod(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.enqueue(owner)
-
-    def on_pod_delete(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.expectations.deletion_observed(object_key(owner), object_key(pod))
-            self.enqueue(owner)
 
     def on_node(self, node: Obj) -> None:
         for ds in self.daemon_sets.list():

@@ -38,6 +38,7 @@ from controllers import ownership
 from controllers import pods as podutil
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.expectations import Expectations
+from controllers.pod_events import PodOwnerEvents
 from controllers.replicaset import pod_from_template
 
 MAX_BACKOFF = 360.0
@@ -108,7 +109,7 @@ def condition(kind: str, reason: str = "", message: str = "") -> Obj:
 
 
 @register
-class JobController(Controller):
+class JobController(PodOwnerEvents, Controller):
     name = "job"
     workers_flag = "job"
 
@@ -130,23 +131,6 @@ class JobController(Controller):
 
     def owner_of(self, pod: Obj) -> Obj | None:
         return ownership.resolve_controller_ref(pod, "Job", self.jobs.get)
-
-    def on_pod_add(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.expectations.creation_observed(object_key(owner))
-            self.enqueue(owner)
-
-    def on_pod(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.enqueue(owner)
-
-    def on_pod_delete(self, pod: Obj) -> None:
-        owner = self.owner_of(pod)
-        if owner is not None:
-            self.expectations.deletion_observed(object_key(owner), object_key(pod))
-            self.enqueue(owner)
 
     # ---- reconcile ------------------------------------------------------------------------
 
