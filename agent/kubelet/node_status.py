@@ -3,7 +3,7 @@
 At start the agent creates its Node (or adopts an existing one of the same
 name). Every node_status_update_frequency (10 s) it recomputes the status —
 capacity, allocatable, conditions, addresses, node info, the agent's port —
-and sends it only when something changed or node_status_report_frequency
+and sends it only when it differs from the Node on the server or node_status_report_frequency
 (5 min) has passed; liveness itself is signalled by the Lease (lease.py), as in
 Kubernetes since 1.17. Conditions follow the eviction manager's thresholds:
 MemoryPressure when memory.available < eviction-hard (100Mi), DiskPressure
@@ -13,7 +13,6 @@ less than 10 % of pid_max is left.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from typing import Any
@@ -64,7 +63,6 @@ class NodeStatusReporter:
         self.api, self.config, self.hollow = api, config, hollow
         self.runtime_version = runtime_version
         self.nodes = api.resource("nodes")
-        self._last_sent: dict[str, Any] | None = None
         self._last_sent_at = 0.0
 
     def desired_status(self, heartbeat: str) -> dict[str, Any]:
@@ -101,24 +99,37 @@ class NodeStatusReporter:
         await self.update(force=True)
         return created
 
-    @staticmethod
-    def _without_times(status: dict[str, Any]) -> dict[str, Any]:
-        stripped = copy.deepcopy(status)
-        for condition in stripped["conditions"]:
-            condition.pop("lastHeartbeatTime", None)
-            condition.pop("lastTransitionTime", None)
-        return stripped
-
     async def update(self, force: bool = False) -> bool:
+        """Post the status if it differs from the Node on the server, or the report is due.
+
+        Like kubelet, compare with what the server holds, not with what we sent
+        last: the node lifecycle controller may have marked us Unknown while our
+        heartbeats stalled, and that must be corrected at once, not minutes later.
+        """
         status = self.desired_status(now())
         due = time.monotonic() - self._last_sent_at >= self.config.node_status_report_frequency
-        if not force and not due and self._last_sent == self._without_times(status):
-            return False
+        if not force and not due:
+            on_server = (await self.nodes.get(self.config.node_name)).get("status") or {}
+            self._last_conditions = {c.get("type"): c for c in on_server.get("conditions") or []
+                                     if isinstance(c, dict) and "lastTransitionTime" in c}
+            if self._same(on_server, status):
+                return False
         self._keep_transition_times(status)
         await self.nodes.patch_status(self.config.node_name, {"status": status})
-        self._last_sent, self._last_sent_at = self._without_times(status), time.monotonic()
+        self._last_sent_at = time.monotonic()
         self._last_conditions = {c["type"]: c for c in status["conditions"]}
         return True
+
+    @classmethod
+    def _same(cls, on_server: dict[str, Any], desired: dict[str, Any]) -> bool:
+        """Equal in every field we own, ignoring heartbeat and transition times and condition order."""
+        def comparable(status: dict[str, Any]) -> dict[str, Any]:
+            fields = {key: status.get(key) for key in desired if key != "conditions"}
+            conditions = sorted(((c.get("type"), c.get("status"), c.get("reason"), c.get("message"))
+                                 for c in status.get("conditions") or [] if isinstance(c, dict)),
+                                key=lambda c: str(c[0]))
+            return {**fields, "conditions": conditions}
+        return comparable(on_server) == comparable(desired)
 
     def _keep_transition_times(self, status: dict[str, Any]) -> None:
         previous = getattr(self, "_last_conditions", {})

@@ -65,3 +65,26 @@ async def test_hollow_nodes_run_pods_without_docker(http, ns, hollow_agent):
     async def deleted():
         return await get_pod(http, ns, "p0") is None
     await eventually(deleted, "the hollow pod's graceful deletion to be confirmed")
+
+
+async def test_agent_corrects_a_node_marked_unknown(http, hollow_agent):
+    """If the node lifecycle controller marked the node Unknown (e.g. after stalled heartbeats),
+    the agent's next status check sees it on the server and posts Ready=True again."""
+    name = f"{hollow_agent}-0"
+
+    async def ready_status():
+        status, node = await http.get(f"/api/v1/nodes/{name}")
+        conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []} \
+            if status == 200 else {}
+        return conditions.get("Ready")
+    await eventually(lambda: _is(ready_status, "True"), "hollow node Ready")
+    node = await http.ok("GET", f"/api/v1/nodes/{name}")
+    for condition in node["status"]["conditions"]:
+        condition.update(status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.")
+    await http.ok("PUT", f"/api/v1/nodes/{name}/status", node)
+    assert await ready_status() == "Unknown"
+    await eventually(lambda: _is(ready_status, "True"), "the agent restoring Ready=True")
+
+
+async def _is(read, wanted: str) -> bool:
+    return await read() == wanted
