@@ -143,22 +143,6 @@ class DaemonSetController(PodOwnerEvents, Controller):
             await self.recorder.warning(ds, "FailedCreate", f"Error creating: {failures[0]}")
             raise failures[0]
 
-    async def delete_pods(self, key: str, ds: Obj, victims: list[Obj]) -> None:
-        victims = list({object_key(p): p for p in victims}.values())
-        if not victims:
-            return
-        self.expectations.expect_deletions(key, [object_key(p) for p in victims])
-        client = self.api.resource("pods", ds["metadata"]["namespace"])
-        for pod in victims:
-            try:
-                await client.delete(pod["metadata"]["name"], preconditions={"uid": pod["metadata"]["uid"]})
-            except ApiError as e:
-                self.expectations.deletion_observed(key, object_key(pod))
-                if e.reason not in ("NotFound", "Conflict"):
-                    raise
-                continue
-            await self.recorder.normal(ds, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
-
     async def write_status(self, ds: Obj, status: Obj) -> None:
         if status == ds.get("status"):
             return

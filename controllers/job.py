@@ -212,21 +212,6 @@ class JobController(PodOwnerEvents, Controller):
             raise failures[0]
         return len(created)
 
-    async def delete_pods(self, key: str, job: Obj, victims: list[Obj]) -> None:
-        if not victims:
-            return
-        self.expectations.expect_deletions(key, [object_key(p) for p in victims])
-        client = self.api.resource("pods", job["metadata"]["namespace"])
-        for pod in victims:
-            try:
-                await client.delete(pod["metadata"]["name"], preconditions={"uid": pod["metadata"]["uid"]})
-            except ApiError as e:
-                self.expectations.deletion_observed(key, object_key(pod))
-                if e.reason not in ("NotFound", "Conflict"):
-                    raise
-                continue
-            await self.recorder.normal(job, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
-
     async def expire(self, job: Obj) -> None:
         """ttlSecondsAfterFinished: delete a finished Job (and, through the GC, its pods)."""
         ttl = job["spec"].get("ttlSecondsAfterFinished")
