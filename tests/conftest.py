@@ -129,14 +129,26 @@ def etcd() -> Iterator[Etcd]:
         server.remove()
 
 
-@pytest.fixture(scope="session")
-def apiserver(etcd: Etcd) -> Iterator[ApiServer]:
+def _running_apiserver(etcd: Etcd) -> Iterator[ApiServer]:
     server = ApiServer(etcd, extra=["--watch-bookmark-interval", "0.5"])
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def apiserver(etcd: Etcd) -> Iterator[ApiServer]:
+    """The API server most tests share (each test works in its own namespace)."""
+    yield from _running_apiserver(etcd)
+
+
+@pytest.fixture(scope="module")
+def private_apiserver(etcd: Etcd) -> Iterator[ApiServer]:
+    """An API server of this test module alone (own key prefix): for tests that watch
+    cluster-wide objects such as Nodes, which other tests would otherwise disturb."""
+    yield from _running_apiserver(etcd)
 
 
 @pytest.fixture

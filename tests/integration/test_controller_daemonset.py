@@ -9,7 +9,7 @@ import pytest
 
 from test_controller_harness import InProcessManager, eventually
 # a private API server, its client and namespace, and agents + scheduler as processes
-from test_controller_nodelifecycle import api, lab, ns, private_apiserver  # noqa: F401
+from test_controller_nodelifecycle import api, lab, ns  # noqa: F401
 
 
 @pytest.fixture

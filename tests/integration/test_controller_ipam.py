@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from minikube_py.client import ApiClient, ClientConfig
 from test_controller_harness import InProcessManager, eventually
-from tests.conftest import ApiServer
 
 
-@pytest.fixture(scope="module")
-def private_apiserver(etcd):
-    server = ApiServer(etcd)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def node(name: str, cidr: str | None = None) -> dict:

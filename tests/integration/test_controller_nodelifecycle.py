@@ -20,7 +20,7 @@ import pytest
 
 from minikube_py.client import ApiClient, ClientConfig
 from test_controller_harness import InProcessManager, eventually, pods_of
-from tests.conftest import ROOT, ApiServer, free_port
+from tests.conftest import ROOT, free_port
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 SETTINGS = {"node_monitor_grace_period": 3.0, "node_monitor_period": 0.5, "node_eviction_rate": 100.0}
@@ -48,14 +48,6 @@ class Child:
                 self.process.wait()
 
 
-@pytest.fixture(scope="module")
-def private_apiserver(etcd):
-    server = ApiServer(etcd, extra=["--watch-bookmark-interval", "0.5"])
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -19,26 +19,18 @@ from minikube_py.client.rest import ApiClient
 from scheduler.config import SchedulerConfig
 from scheduler.explain import DECISION_ANNOTATION
 from scheduler.scheduler import Scheduler
-from tests.conftest import ROOT, ApiServer
+from tests.conftest import ROOT
 from tests.helpers import Http, namespace, pod
 
 TAINT = {"key": "key", "value": "value", "effect": "NoSchedule"}
 
 
-@pytest.fixture(scope="module")
-def sched_api(etcd) -> AsyncIterator[ApiServer]:
-    server = ApiServer(etcd)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-async def cluster(sched_api, unique):
+async def cluster(private_apiserver, unique):
     async with aiohttp.ClientSession() as session:
-        yield Cluster(Http(sched_api.url, session), f"s-{unique}", sched_api.url)
+        yield Cluster(Http(private_apiserver.url, session), f"s-{unique}", private_apiserver.url)
 
 
 class Cluster:
