@@ -6,11 +6,14 @@
 #   - creates .venv with the project and its test dependencies
 #   - starts etcd and dockerd when they are not already running
 # Running it twice is fine: every step checks before it acts.
+# The Vagrant lab (vagrant/) sources this file for PACKAGES, install_packages and
+# create_venv; the steps below run only when it is executed, not sourced.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${MK_RUN_DIR:-$ROOT/.run}"
 ETCD_ENDPOINT="${MK_ETCD:-127.0.0.1:2379}"
+PIP_EXTRAS="${MK_PIP_EXTRAS-test}"      # the Vagrant VMs set it empty: no test tools there
 PACKAGES=(etcd-server etcd-client docker.io iptables conntrack iproute2
           busybox-static python3 python3-venv python3-pip curl ca-certificates)
 
@@ -70,7 +73,7 @@ create_venv() {
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     log "installing the project into .venv"
     quiet_pip install -q --upgrade pip
-    quiet_pip install -q -e "$ROOT[test]"
+    quiet_pip install -q -e "$ROOT${PIP_EXTRAS:+[$PIP_EXTRAS]}"
     touch "$stamp"
   fi
 }
@@ -102,10 +105,14 @@ start_dockerd() {
   log "dockerd did not start; see $RUN_DIR/dockerd.log"; exit 1
 }
 
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-install_packages
-install_kubectl
-create_venv
-start_etcd
-start_dockerd
-log "ready"
+main() {
+  [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+  install_packages
+  install_kubectl
+  create_venv
+  start_etcd
+  start_dockerd
+  log "ready"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

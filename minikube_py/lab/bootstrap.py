@@ -47,7 +47,8 @@ def _create(config: LabConfig, path: str, body: dict) -> None:
         raise RuntimeError(f"POST {path}: {code} {answer}")
 
 
-def ensure_dns_service(config: LabConfig) -> None:
+def ensure_dns_service(config: LabConfig, addresses: list[str] | None = None) -> None:
+    """The Service and its Endpoints: node 1's address, or `addresses` (the Vagrant lab's DNS servers)."""
     base = "/api/v1/namespaces/kube-system"
     meta = {"name": "kube-dns", "namespace": "kube-system",
             "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}}
@@ -57,7 +58,8 @@ def ensure_dns_service(config: LabConfig) -> None:
                  "ports": [{**p, "targetPort": 53} for p in DNS_PORTS]}})
     _create(config, f"{base}/endpoints", {
         "apiVersion": "v1", "kind": "Endpoints", "metadata": meta,
-        "subsets": [{"addresses": [{"ip": config.node_ip(1)}], "ports": DNS_PORTS}]})
+        "subsets": [{"addresses": [{"ip": ip} for ip in addresses or [config.node_ip(1)]],
+                     "ports": DNS_PORTS}]})
 
 
 def node_ready(node: dict[str, Any]) -> bool:

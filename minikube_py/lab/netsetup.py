@@ -120,7 +120,8 @@ def ensure_forward_rule(config: LabConfig) -> None:
             raise RuntimeError(f"iptables -I {' '.join(rule)} failed")
 
 
-def _masquerade_rule() -> list[str]:
+def masquerade_rule() -> list[str]:
+    """The nat rule of ensure_pod_masquerade (the Vagrant lab installs it in each VM too)."""
     return ["-t", "nat", "POSTROUTING", "-s", POD_CIDR, "!", "-d", POD_CIDR, "-m", "comment", "--comment",
             "minikube-py lab: pods to the lab network (CNI ipMasq)", "-j", "MASQUERADE"]
 
@@ -130,7 +131,7 @@ def ensure_pod_masquerade(config: LabConfig, i: int) -> None:
     NodePort) leave with the node's address — the CNI bridge plugin's ipMasq. The host
     has no route back to pod IPs (only the blackhole), so without it `kubernetes.default`
     would not answer pods."""
-    rule = _masquerade_rule()
+    rule = masquerade_rule()
     nsenter = ["nsenter", f"--net={NETNS_DIR}/{config.netns(i)}", "iptables", "-w"]
     check = subprocess.run([*nsenter, rule[0], rule[1], "-C", *rule[2:]], capture_output=True)
     if check.returncode != 0:
