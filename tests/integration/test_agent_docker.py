@@ -1,129 +1,15 @@
-"""The node agent against a real API server, etcd and dockerd.
+"""The node agent against a real API server, etcd and dockerd: the basics.
 
-Each test gets its own agent process with a unique node name; whatever
-happens, the finalizer stops it and removes every container carrying that
-node's label and its volume directory. Periods and back-offs are shortened by
-flags; assertions are about states, reasons and counts, polled with bounds.
+The agent process, its fixture and the polling helpers are in
+tests/agent_harness.py and tests/integration/conftest.py.
 """
 from __future__ import annotations
 
 import asyncio
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
 
-import docker
-import pytest
-
-from tests.conftest import ROOT, free_port
-
-NODE_LABEL = "io.minikube-py.node"
-IMAGE = "minikube-py/busybox:latest"
-
-
-@pytest.fixture(scope="module")
-def docker_client():
-    from minikube_py.images import build_images
-    client = docker.from_env()
-    build_images(client=client)
-    yield client
-    client.close()
-
-
-class Agent:
-    def __init__(self, server: str, node: str, root_dir: str) -> None:
-        self.server, self.node, self.root_dir = server, node, root_dir
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.log_path = Path(root_dir) / "agent.log"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "agent", "--server", self.server, "--node-name", self.node,
-             "--node-ip", "127.0.0.1", "--port", str(self.port), "--bind-address", "127.0.0.1",
-             "--root-dir", self.root_dir, "--backoff-base", "1", "--backoff-max", "4",
-             "--image-pull-backoff-base", "1", "--sync-frequency", "5", "--node-status-update-frequency", "2",
-             "--pleg-period", "0.5", "-v", "4"],
-            stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text()[-3000:] if self.log_path.exists() else ""
-
-
-def remove_node_containers(client: docker.DockerClient, node: str) -> None:
-    for container in client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={node}"}):
-        container.remove(force=True)
-
-
-@pytest.fixture
-def agent(apiserver, docker_client, unique):
-    root_dir = tempfile.mkdtemp(prefix="mk-agent-")
-    node = Agent(apiserver.url, f"agent-{unique}", root_dir)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-        remove_node_containers(docker_client, node.node)
-        shutil.rmtree(root_dir, ignore_errors=True)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
-                     agent: Agent | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}\n" + (agent.log_tail() if agent else ""))
-
-
-def pod_body(name: str, node: str, containers: list[dict], **spec: Any) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"nodeName": node, "containers": containers, "terminationGracePeriodSeconds": 5, **spec}}
-
-
-def sh(name: str, script: str, **extra: Any) -> dict:
-    return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
-
-
-async def get_pod(http, ns: str, name: str) -> dict | None:
-    status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
-    return body if status == 200 else None
-
-
-async def wait_phase(http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:
-    async def check():
-        pod = await get_pod(http, ns, name)
-        return pod if pod and (pod.get("status") or {}).get("phase") == phase else None
-    return await eventually(check, f"pod {name} {phase}", timeout, agent)
-
-
-def container_status(pod: dict, name: str) -> dict:
-    return next(s for s in pod["status"]["containerStatuses"] if s["name"] == name)
-
-
-def condition(pod: dict, kind: str) -> str:
-    return next(c["status"] for c in pod["status"]["conditions"] if c["type"] == kind)
-
-
-def node_containers(client: docker.DockerClient, node: str) -> list:
-    return client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={node}"})
+from tests.agent_harness import (
+    condition, container_status, eventually, get_pod, node_containers, pod_body, sh, wait_phase)
 
 
 async def test_node_registers_with_lease_and_ready_condition(http, agent):

@@ -1,0 +1,112 @@
+"""The node agent as a test sees it: a real `python -m agent` process against a real
+API server and dockerd, plus small helpers to create pods and poll their state.
+
+Each test gets its own agent with a unique node name; the `agent` fixture
+(tests/integration/conftest.py) stops it and removes every container carrying
+that node's label and its root directory, whatever happens. Periods and
+back-offs are shortened by flags; assertions are about states, reasons and
+counts, polled with bounds (never timed).
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import docker
+
+from tests.conftest import ROOT, free_port
+
+NODE_LABEL = "io.minikube-py.node"
+IMAGE = "minikube-py/busybox:latest"
+HELLO = "minikube-py/hello:latest"
+FOREVER = "trap 'exit 0' TERM; while :; do sleep 1; done"     # busybox sleep as PID 1 ignores SIGTERM
+
+
+class Agent:
+    def __init__(self, server: str, node: str, root_dir: str) -> None:
+        self.server, self.node, self.root_dir = server, node, root_dir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_path = Path(root_dir) / "agent.log"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agent", "--server", self.server, "--node-name", self.node,
+             "--node-ip", "127.0.0.1", "--port", str(self.port), "--bind-address", "127.0.0.1",
+             "--root-dir", self.root_dir, "--backoff-base", "1", "--backoff-max", "4",
+             "--image-pull-backoff-base", "1", "--sync-frequency", "5", "--node-status-update-frequency", "2",
+             "--pleg-period", "0.5", "-v", "4"],
+            stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text()[-3000:] if self.log_path.exists() else ""
+
+
+def node_containers(client: docker.DockerClient, node: str) -> list:
+    return client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={node}"})
+
+
+def remove_node_containers(client: docker.DockerClient, node: str) -> None:
+    for container in node_containers(client, node):
+        container.remove(force=True)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
+                     agent: Agent | None = None) -> Any:
+    """Poll `check` until it returns something truthy (returned); fail with the agent's log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}\n" + (agent.log_tail() if agent else ""))
+
+
+def pod_body(name: str, node: str, containers: list[dict], **spec: Any) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"nodeName": node, "containers": containers, "terminationGracePeriodSeconds": 5, **spec}}
+
+
+def sh(name: str, script: str, **extra: Any) -> dict:
+    return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
+
+
+async def get_pod(http, ns: str, name: str) -> dict | None:
+    status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
+    return body if status == 200 else None
+
+
+async def wait_phase(http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:
+    async def check():
+        pod = await get_pod(http, ns, name)
+        return pod if pod and (pod.get("status") or {}).get("phase") == phase else None
+    return await eventually(check, f"pod {name} {phase}", timeout, agent)
+
+
+def container_status(pod: dict, name: str) -> dict:
+    return next(s for s in pod["status"]["containerStatuses"] if s["name"] == name)
+
+
+def condition(pod: dict, kind: str) -> str:
+    return next(c["status"] for c in pod["status"]["conditions"] if c["type"] == kind)
+
+
+async def pod_events(http, ns: str, name: str) -> list[dict]:
+    """The Events about pod `name`, oldest first."""
+    listed = await http.ok("GET", f"/api/v1/namespaces/{ns}/events?fieldSelector=involvedObject.name%3D{name}")
+    return listed["items"]
