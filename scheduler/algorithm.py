@@ -6,7 +6,7 @@ numFeasibleNodesToFind, prioritizeNodes, selectHost) and FitError (framework/typ
    stopping once enough feasible nodes are found: in a big cluster, scoring
    every node buys little and costs a lot (percentageOfNodesToScore).
 2. Score the feasible nodes with every score plugin, normalize, weigh, sum.
-3. Pick the highest total; ties are broken at random (reservoir sampling).
+3. Pick the highest total; ties are broken at random.
 No node fits: a FitError whose message counts the reasons, kube-scheduler's form:
 `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {k: v}.`
 Everything here is synchronous: on our single event loop a decision sees one
@@ -99,7 +99,7 @@ class Algorithm:
             decision.totals = [0]
             return decision
         decision.scores = self.framework.run_scores(state, pod, decision.feasible, snapshot)
-        decision.totals = [sum(column) for column in zip(*decision.scores.values())] or [0] * len(decision.feasible)
+        decision.totals = list(map(sum, zip(*decision.scores.values()))) or [0] * len(decision.feasible)
         decision.node = self._select_host(decision)
         return decision
 
@@ -117,7 +117,7 @@ class Algorithm:
         for offset in range(count):
             node = nodes[(start + offset) % count]
             evaluated += 1
-            status = run_filters(active, state, pod, node) if active else None
+            status = run_filters(active, state, pod, node)
             if status is None:
                 feasible.append(node)
                 if len(feasible) >= wanted:
@@ -128,13 +128,8 @@ class Algorithm:
         self.next_start_node_index = (start + evaluated) % count
 
     def _select_host(self, decision: Decision) -> str:
-        best_index, best_total, ties = 0, decision.totals[0], 1
-        for index in range(1, len(decision.totals)):
-            total = decision.totals[index]
-            if total > best_total:
-                best_index, best_total, ties = index, total, 1
-            elif total == best_total:
-                ties += 1
-                if self.rng.randrange(ties) == 0:
-                    best_index = index
-        return decision.feasible[best_index].name
+        """The highest total; among equal ones a uniformly random one (kube-scheduler samples a
+        reservoir as it goes; picking from the list of ties is the same draw)."""
+        best = max(decision.totals)
+        ties = [index for index, total in enumerate(decision.totals) if total == best]
+        return decision.feasible[ties[0] if len(ties) == 1 else self.rng.choice(ties)].name

@@ -6,12 +6,21 @@ plugins (scheduler/plugins/, one file each):
     PreFilter   once per pod: precompute what the filters need, or Skip (the
                 plugin has nothing to check for this pod, its Filter is not run)
     Filter      once per node: can the pod run there? None = yes, else a Status
-                with the reasons (e.g. "Insufficient cpu")
+                with the reasons (e.g. "Insufficient cpu"). Filters that look only
+                at a node's restrictions (cordon, NoSchedule/NoExecute taints, a
+                Ready condition that is not True) say so with
+                `rejects_only_restricted_nodes`, and are run only on nodes that
+                have such a restriction (NodeInfo.restricted, kept by the cache);
+                on any other node they could only answer yes. (Our shortcut, not
+                kube-scheduler's: Go runs those checks on 16 goroutines, we have one.)
     PostFilter  when no node fits (kube-scheduler: preemption). We have none.
     PreScore    once per pod, over the feasible nodes: precompute, or Skip
-    Score       once per feasible node: an integer; then NormalizeScore maps each
+    Score       each feasible node gets an integer; then NormalizeScore maps each
                 plugin's scores to 0..100, and the framework multiplies by the
-                plugin's weight and sums
+                plugin's weight and sums. A plugin scores all nodes in one call
+                (score_nodes), so the per-pod values are read once and the loop
+                over the nodes stays tight; simple plugins write score() for one
+                node and inherit the loop.
     Reserve     the pod is assumed onto the chosen node in the cache (scheduler.py)
     Bind        the binder POSTs pods/binding (binder.py)
 
@@ -85,6 +94,9 @@ class Plugin:
 
 
 class FilterPlugin(Plugin):
+    # True for filters that can say no only to a node with NodeInfo.restricted set.
+    rejects_only_restricted_nodes: ClassVar[bool] = False
+
     def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
         return None
 
@@ -98,7 +110,13 @@ class ScorePlugin(Plugin):
         return None
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        raise NotImplementedError
+        """One node's raw score. Override this or score_nodes."""
+        return self.score_nodes(state, pod, [node])[0]
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[int]:
+        """Every node's raw score, in order."""
+        score = self.score
+        return [score(state, pod, node) for node in nodes]
 
     def normalize_scores(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         """Map this plugin's raw scores to 0..MAX_NODE_SCORE in place; default: already there."""
@@ -116,6 +134,14 @@ def default_normalize(scores: list[int], reverse: bool = False) -> None:
         scores[i] = MAX_NODE_SCORE - scaled if reverse else scaled
 
 
+@dataclass
+class ActiveFilters:
+    """The filters to run for one pod, after PreFilter: all of them on restricted nodes,
+    and without those that reject only restricted nodes on the others."""
+    on_restricted_nodes: list[FilterPlugin]
+    on_other_nodes: list[FilterPlugin]
+
+
 class Framework:
     """The enabled plugins of one profile, in order, with their score weights."""
 
@@ -128,21 +154,23 @@ class Framework:
         return [p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
 
     def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot
-                       ) -> tuple[list[FilterPlugin], Status | None]:
+                       ) -> tuple[ActiveFilters, Status | None]:
         """The filters still to run for this pod, or a Status that rejects the pod on every node."""
-        active = []
+        active = ActiveFilters([], [])
         for plugin in self.filters:
             status = plugin.pre_filter(state, pod, snapshot)
             if status is None:
-                active.append(plugin)
+                active.on_restricted_nodes.append(plugin)
+                if not plugin.rejects_only_restricted_nodes:
+                    active.on_other_nodes.append(plugin)
             elif not status.skip:
-                return [], Status(status.code, status.reasons, plugin.name)
+                return active, Status(status.code, status.reasons, plugin.name)
         return active, None
 
     @staticmethod
-    def run_filters(active: list[FilterPlugin], state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+    def run_filters(active: ActiveFilters, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         """The first plugin that rejects the node decides (kube-scheduler stops at the first failure)."""
-        for plugin in active:
+        for plugin in active.on_restricted_nodes if node.restricted else active.on_other_nodes:
             status = plugin.filter(state, pod, node)
             if status is not None:
                 return status if status.plugin else Status(status.code, status.reasons, plugin.name)
@@ -156,7 +184,7 @@ class Framework:
             status = plugin.pre_score(state, pod, nodes, snapshot)
             if status is not None and status.skip:
                 continue
-            scores = [plugin.score(state, pod, node) for node in nodes]
+            scores = plugin.score_nodes(state, pod, nodes)
             plugin.normalize_scores(state, pod, scores)
             per_plugin[plugin.name] = [score * weight for score in scores]
         return per_plugin

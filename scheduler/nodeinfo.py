@@ -3,16 +3,24 @@
 A NodeInfo aggregates the node object with the pods on it (bound *and* assumed):
 their summed requests, the host ports they use, which of them carry
 (anti-)affinity terms, and the images the node reports. Filters and scores
-read only this, never the API.
+read only this, never the API. The sums are plain ints on `requested` and
+`allocatable` (and `non_zero_cpu`/`non_zero_memory`), updated as pods come and
+go, so the resource plugins do integer arithmetic and nothing else per node.
+
+`restricted` says whether the node itself keeps some pods out: cordoned, a
+NoSchedule/NoExecute taint, or a Ready condition that is not True. Most nodes
+are not, and the filters that only look at those things are skipped on them
+(framework.py). It is recomputed whenever the node object changes.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
 from scheduler.podinfo import HostPort, PodInfo
-from scheduler.resources import CPU, MEMORY, PODS, Resource, _amount
+from scheduler.resources import PODS, Resource, _amount
 
 DEFAULT_ALLOWED_PODS = 110
+RESTRICTING_TAINT_EFFECTS = ("NoSchedule", "NoExecute")
 
 
 def normalized_image_name(name: str) -> str:
@@ -47,6 +55,8 @@ class NodeInfo:
         self.allowed_pods = _amount(PODS, allocatable[PODS]) if PODS in allocatable else DEFAULT_ALLOWED_PODS
         self.ready = _ready_condition(status)
         self.images = _image_sizes(status.get("images") or [])
+        self.restricted = (self.unschedulable or self.ready not in (None, "True")
+                           or any(taint.get("effect") in RESTRICTING_TAINT_EFFECTS for taint in self.taints))
 
     # ---- pods -------------------------------------------------------------------------
 
@@ -75,14 +85,6 @@ class NodeInfo:
         self.requested.add(pod.requests, sign)
         self.non_zero_cpu += sign * pod.non_zero_cpu
         self.non_zero_memory += sign * pod.non_zero_memory
-
-    # ---- convenience for plugins -------------------------------------------------------
-
-    def allocatable_of(self, resource: str) -> int:
-        return self.allocatable.get(resource)
-
-    def non_zero_requested_of(self, resource: str) -> int:
-        return {CPU: self.non_zero_cpu, MEMORY: self.non_zero_memory}.get(resource, self.requested.get(resource))
 
 
 def _ready_condition(status: Mapping[str, Any]) -> str | None:

@@ -28,6 +28,7 @@ REASON = "node(s) were not ready"
 
 class NodeReady(FilterPlugin):
     name = "NodeReady"
+    rejects_only_restricted_nodes = True
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         if node.ready is None or node.ready == "True":

@@ -12,13 +12,13 @@ Scoring counts containers without requests as 100m CPU / 200Mi, as kube-schedule
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from scheduler.framework import (MAX_NODE_SCORE, NODE_ADD, NODE_UPDATE, POD_DELETE, CycleState, FilterPlugin,
-                                 ScorePlugin, Status, unschedulable)
+                                 ScorePlugin, Snapshot, Status, unschedulable)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
 from scheduler.resources import CPU, EPHEMERAL_STORAGE, MEMORY
-
-SCORED_RESOURCES = ((CPU, 1), (MEMORY, 1))
 
 
 def insufficient_resources(pod: PodInfo, node: NodeInfo) -> list[str]:
@@ -35,10 +35,6 @@ def insufficient_resources(pod: PodInfo, node: NodeInfo) -> list[str]:
     return reasons
 
 
-def pod_non_zero(pod: PodInfo, resource: str) -> int:
-    return pod.non_zero_cpu if resource == CPU else pod.non_zero_memory
-
-
 def least_allocated(requested: int, allocatable: int) -> int:
     if allocatable <= 0 or requested > allocatable:
         return 0
@@ -49,14 +45,27 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
     name = "NodeResourcesFit"
     events = frozenset({NODE_ADD, NODE_UPDATE, POD_DELETE})
 
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status | None:
+        """The pod's requests as plain ints, read once (kube-scheduler's computePodResourceRequest)."""
+        request = pod.requests
+        state[self.name] = (request.milli_cpu, request.memory, request.ephemeral_storage,
+                            any(request.scalar.values()))
+        return None
+
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        cpu, memory, storage, has_scalar = state[self.name]
+        free, used = node.allocatable, node.requested
+        if (len(node.pods) < node.allowed_pods and not has_scalar
+                and not (cpu and cpu > free.milli_cpu - used.milli_cpu)
+                and not (memory and memory > free.memory - used.memory)
+                and not (storage and storage > free.ephemeral_storage - used.ephemeral_storage)):
+            return None                     # the common case, in integer compares only
         reasons = insufficient_resources(pod, node)
         return unschedulable(*reasons) if reasons else None
 
-    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        total = weights = 0
-        for resource, weight in SCORED_RESOURCES:
-            requested = node.non_zero_requested_of(resource) + pod_non_zero(pod, resource)
-            total += least_allocated(requested, node.allocatable_of(resource)) * weight
-            weights += weight
-        return total // weights
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[int]:
+        """LeastAllocated over cpu and memory, weights 1 and 1 (kube-scheduler's defaults)."""
+        cpu, memory = pod.non_zero_cpu, pod.non_zero_memory
+        return [(least_allocated(node.non_zero_cpu + cpu, node.allocatable.milli_cpu)
+                 + least_allocated(node.non_zero_memory + memory, node.allocatable.memory)) // 2
+                for node in nodes]

@@ -17,6 +17,7 @@ REASON = "node(s) were unschedulable"
 
 class NodeUnschedulable(FilterPlugin):
     name = "NodeUnschedulable"
+    rejects_only_restricted_nodes = True
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         if node.unschedulable and not tolerated_by_any(UNSCHEDULABLE_TAINT, pod.tolerations):

@@ -11,9 +11,9 @@ lifecycle controller taints them `node.kubernetes.io/not-ready` or
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-from scheduler.framework import (CycleState, FilterPlugin, ScorePlugin, Status, default_normalize,
+from scheduler.framework import (CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, default_normalize,
                                  unresolvable)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
@@ -50,6 +50,7 @@ def first_untolerated(taints: Iterable[Mapping[str, Any]], tolerations: Iterable
 
 class TaintToleration(FilterPlugin, ScorePlugin):
     name = "TaintToleration"
+    rejects_only_restricted_nodes = True        # only NoSchedule/NoExecute taints matter to Filter
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
         if not node.taints:
@@ -59,13 +60,19 @@ class TaintToleration(FilterPlugin, ScorePlugin):
             return None
         return unresolvable(f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value') or ''}}}")
 
-    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        """How many PreferNoSchedule taints the pod does not tolerate (lower is better)."""
-        if not node.taints:
-            return 0
-        prefer = [t for t in pod.tolerations if (t.get("effect") or PREFER_NO_SCHEDULE) == PREFER_NO_SCHEDULE]
-        return sum(1 for taint in node.taints
-                   if taint.get("effect") == PREFER_NO_SCHEDULE and not tolerated_by_any(taint, prefer))
+    def pre_score(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
+                  snapshot: Snapshot) -> Status | None:
+        """The pod's tolerations that can tolerate a PreferNoSchedule taint (kube-scheduler's PreScore)."""
+        state[self.name] = [t for t in pod.tolerations if (t.get("effect") or PREFER_NO_SCHEDULE) == PREFER_NO_SCHEDULE]
+        return None
+
+    def score_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[int]:
+        """Per node, how many PreferNoSchedule taints the pod does not tolerate (lower is better)."""
+        prefer = state[self.name]
+        return [sum(1 for taint in node.taints
+                    if taint.get("effect") == PREFER_NO_SCHEDULE and not tolerated_by_any(taint, prefer))
+                if node.taints else 0
+                for node in nodes]
 
     def normalize_scores(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         default_normalize(scores, reverse=True)

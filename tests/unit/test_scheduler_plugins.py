@@ -59,7 +59,8 @@ def run_scores(plugin, pod, nodes):
     status = plugin.pre_score(state, pod, nodes, Snapshot(nodes, _image_counts(nodes)))
     if status is not None and status.skip:
         return None
-    scores = [plugin.score(state, pod, node) for node in nodes]
+    scores = plugin.score_nodes(state, pod, nodes)
+    assert scores == [plugin.score(state, pod, node) for node in nodes]    # batch and one-by-one agree
     plugin.normalize_scores(state, pod, scores)
     return scores
 
