@@ -42,3 +42,29 @@ async def test_events_expire_through_an_etcd_lease(http, ns, etcd, apiserver):
         assert 3600 <= info.TTL <= 3660
         kept = await client.get(f"{apiserver.prefix}/configmaps/{ns}/kept".encode())
         assert kept.lease == 0          # other objects never expire
+
+
+async def test_one_request_per_event_and_counts_survive_a_restart_and_an_expiry(http, ns, apiserver):
+    """A new event is one POST, a repeat one PATCH (client-go's recordToSink); a recorder that
+    restarts continues the stored count; a repeat of an Event that expired creates it again."""
+    target = await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
+    async with ApiClient(ClientConfig(server=apiserver.url)) as api:
+        sent: list[str] = []
+        original = api.request
+
+        async def counting(method, path, **kwargs):
+            sent.append(method)
+            return await original(method, path, **kwargs)
+        api.request = counting
+        recorder = EventRecorder(api, "test-component")
+        await recorder.normal(target, "Pulled", "image pulled")
+        await recorder.normal(target, "Pulled", "image pulled")
+        assert sent == ["POST", "PATCH"]
+        await EventRecorder(api, "test-component").normal(target, "Pulled", "image pulled")   # a restart
+        listed = await http.ok("GET", f"/api/v1/namespaces/{ns}/events")
+        (event,) = [e for e in listed["items"] if e["reason"] == "Pulled"]
+        assert event["count"] == 3
+        await http.ok("DELETE", f"/api/v1/namespaces/{ns}/events/{event['metadata']['name']}")
+        await recorder.normal(target, "Pulled", "image pulled")
+        again = await http.ok("GET", f"/api/v1/namespaces/{ns}/events/{event['metadata']['name']}")
+        assert again["count"] == 3 and again["reason"] == "Pulled"
