@@ -10,6 +10,7 @@ Two forms:
 """
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import orjson
@@ -21,13 +22,14 @@ TOP_NODES = 3
 TABLE_ROWS = 20
 
 
-def _ranked(decision: Decision) -> list[int]:
-    return sorted(range(len(decision.feasible)), key=lambda i: -decision.totals[i])
+def _ranked(decision: Decision, count: int) -> list[int]:
+    """The indexes of the `count` best feasible nodes, best first (the first of equals first)."""
+    return heapq.nlargest(count, range(len(decision.feasible)), key=decision.totals.__getitem__)
 
 
 def decision_summary(decision: Decision) -> dict[str, Any]:
     top = []
-    for index in _ranked(decision)[:TOP_NODES]:
+    for index in _ranked(decision, TOP_NODES):
         scores = {plugin: column[index] for plugin, column in decision.scores.items()}
         top.append({"node": decision.feasible[index].name, "total": decision.totals[index], "scores": scores})
     summary: dict[str, Any] = {"node": decision.node, "nodes": decision.total_nodes,
@@ -48,7 +50,7 @@ def decision_table(pod_key: str, decision: Decision) -> str:
     plugins = list(decision.scores)
     header = ["NODE", "RESULT", "TOTAL", *plugins]
     rows = []
-    for index in _ranked(decision)[:TABLE_ROWS]:
+    for index in _ranked(decision, TABLE_ROWS):
         node = decision.feasible[index].name
         rows.append([node, "chosen" if node == decision.node else "feasible", str(decision.totals[index]),
                      *(str(decision.scores[p][index]) for p in plugins)])

@@ -10,6 +10,7 @@ CPU is counted in millicores, memory and storage in bytes, everything else
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -77,8 +78,18 @@ class Resource:
 
 
 def _amount(name: str, quantity: Any) -> int:
+    if isinstance(quantity, str):
+        return _parsed_amount(name == CPU, quantity)   # the same few strings come back in every pod
     try:
         return cpu_millis(quantity) if name == CPU else memory_bytes(quantity)
+    except QuantityError:
+        return 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_amount(is_cpu: bool, quantity: str) -> int:
+    try:
+        return cpu_millis(quantity) if is_cpu else memory_bytes(quantity)
     except QuantityError:
         return 0
 

@@ -243,16 +243,15 @@ class Scheduler:
             self.queue.add(pod)
 
     def _on_pod_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        pod = pod_info(new)
         if _is_assigned(new):
-            key = pod_info(new).key
-            self.queue.delete(key)
+            self.queue.delete(pod.key)
             if _is_finished(new):
-                self.cache.remove_pod(key)
+                self.cache.remove_pod(pod.key)
                 self.queue.move_all_to_active_or_backoff(POD_DELETE)
             else:
-                self.cache.update_pod(pod_info(new))
+                self.cache.update_pod(pod)
             return
-        pod = pod_info(new)
         if not self._responsible_for(pod):
             self.queue.delete(pod.key)
         elif not self.cache.is_assumed(pod.key):
