@@ -56,17 +56,23 @@ class ContainerStarter:
         self.services = services
 
     async def ensure_image(self, pod: dict[str, Any], container: dict[str, Any]) -> None:
+        """Kubelet's image manager: the pull policy decides, the runtime looks and pulls."""
         services, image = self.services, container["image"]
         policy = pull_policy(services, container)
-        if policy != "IfNotPresent" or services.runtime.hollow:
-            await services.recorder.normal(pod, "Pulling", f'Pulling image "{image}"')
+        present = await services.runtime.image_present(image)
+        if policy == "Never" and not present:
+            message = f'Container image "{image}" is not present with pull policy of Never'
+            await services.recorder.warning(pod, "ErrImageNeverPull", message)
+            raise StartError("ErrImageNeverPull", message)
+        if policy == "Never" or (present and policy == "IfNotPresent"):
+            return
+        await services.recorder.normal(pod, "Pulling", f'Pulling image "{image}"')
         try:
-            pulled = await services.runtime.ensure_image(image, policy)
+            await services.runtime.pull_image(image)
         except ImagePullError as e:
             await services.recorder.warning(pod, "Failed", str(e))
             raise StartError(e.reason, str(e)) from e
-        if pulled:
-            await services.recorder.normal(pod, "Pulled", f'Successfully pulled image "{image}"')
+        await services.recorder.normal(pod, "Pulled", f'Successfully pulled image "{image}"')
 
     async def start(self, pod: dict[str, Any], container: dict[str, Any], sandbox: ContainerRecord, *,
                     kind: str, restart_count: int, volume_paths: dict[str, str], pod_ip: str | None) -> str:

@@ -102,18 +102,14 @@ class DockerRuntime:
 
     # ---- images ------------------------------------------------------------------------
 
-    async def ensure_image(self, image: str, pull_policy: str) -> bool:
-        present = await self._call(self._image_present, image)
-        if pull_policy == "Never" and not present:
-            raise ImagePullError("ErrImageNeverPull",
-                                 f'Container image "{image}" is not present with pull policy of Never')
-        if pull_policy == "Never" or (present and pull_policy == "IfNotPresent"):
-            return False
+    async def image_present(self, image: str) -> bool:
+        return await self._call(self._image_present, image)
+
+    async def pull_image(self, image: str) -> None:
         try:
             await self._call(self.client.images.pull, image)
         except docker.errors.APIError as e:
             raise ImagePullError("ErrImagePull", f'Failed to pull image "{image}": {e.explanation or e}') from e
-        return True
 
     def _image_present(self, image: str) -> bool:
         try:

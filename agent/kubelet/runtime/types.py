@@ -33,7 +33,7 @@ RUNNING, CREATED, EXITED = "running", "created", "exited"
 
 
 class ImagePullError(Exception):
-    """The image could not be made available (reason: ErrImagePull or ErrImageNeverPull)."""
+    """The image could not be pulled (reason: ErrImagePull)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -114,7 +114,8 @@ class Runtime(Protocol):
     hollow: bool
 
     async def list_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]: ...
-    async def ensure_image(self, image: str, pull_policy: str) -> bool: ...   # True when it pulled
+    async def image_present(self, image: str) -> bool: ...      # CRI ImageStatus
+    async def pull_image(self, image: str) -> None: ...         # CRI PullImage; raises ImagePullError
     async def run_sandbox(self, pod: PodRef, attempt: int) -> ContainerRecord: ...
     async def create_container(self, pod: PodRef, sandbox: ContainerRecord, config: ContainerConfig) -> str: ...
     async def start_container(self, container_id: str) -> None: ...
