@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -47,6 +48,12 @@ def _port(handler: dict[str, Any], container: dict[str, Any]) -> int:
     return int(port)
 
 
+def _dial_error(error: OSError, host: str, port: int) -> str:
+    """An unreachable port described the way kubelet's Go dialer does it."""
+    reason = os.strerror(error.errno).lower() if error.errno else str(error)
+    return f"dial tcp {host}:{port}: connect: {reason}"
+
+
 async def run_handler(runtime: Runtime, handler: dict[str, Any], container: dict[str, Any],
                       record: ContainerRecord, sandbox: ContainerRecord | None, timeout: float) -> ProbeOutcome:
     """Run one probe or hook handler (exec, httpGet or tcpSocket) once."""
@@ -61,12 +68,19 @@ async def run_handler(runtime: Runtime, handler: dict[str, Any], container: dict
             return ProbeOutcome(False, "the pod has no network namespace")
         if "httpGet" in handler:
             get = handler["httpGet"]
-            code = await http_get(netns, get.get("host") or "127.0.0.1", _port(get, container),
-                                  get.get("path") or "/", get.get("httpHeaders") or [], timeout)
+            host, port, path = get.get("host") or "127.0.0.1", _port(get, container), get.get("path") or "/"
+            try:
+                code = await http_get(netns, host, port, path, get.get("httpHeaders") or [], timeout)
+            except OSError as e:
+                return ProbeOutcome(False, f'Get "http://{host}:{port}{path}": {_dial_error(e, host, port)}')
             return ProbeOutcome(200 <= code < 400, f"HTTP probe failed with statuscode: {code}")
         if "tcpSocket" in handler:
             sock = handler["tcpSocket"]
-            await tcp_connect(netns, sock.get("host") or "127.0.0.1", _port(sock, container), timeout)
+            host, port = sock.get("host") or "127.0.0.1", _port(sock, container)
+            try:
+                await tcp_connect(netns, host, port, timeout)
+            except OSError as e:
+                return ProbeOutcome(False, _dial_error(e, host, port))
             return ProbeOutcome(True)
         return ProbeOutcome(False, "the handler has no exec, httpGet or tcpSocket")
     except asyncio.TimeoutError:
