@@ -31,7 +31,7 @@ from scheduler.algorithm import Algorithm, Decision, FitError
 from scheduler.binder import Binder
 from scheduler.cache import SchedulerCache
 from scheduler.config import SchedulerConfig
-from scheduler.event_sink import EventSink
+from minikube_py.client.event_sink import EventSink
 from scheduler.explain import DECISION_ANNOTATION, decision_annotation, decision_table
 from scheduler.framework import NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE
 from scheduler.podinfo import PodInfo, pod_info

@@ -62,17 +62,17 @@ class ContainerStarter:
         present = await services.runtime.image_present(image)
         if policy == "Never" and not present:
             message = f'Container image "{image}" is not present with pull policy of Never'
-            await services.recorder.warning(pod, "ErrImageNeverPull", message)
+            services.events.warning(pod, "ErrImageNeverPull", message)
             raise StartError("ErrImageNeverPull", message)
         if policy == "Never" or (present and policy == "IfNotPresent"):
             return
-        await services.recorder.normal(pod, "Pulling", f'Pulling image "{image}"')
+        services.events.normal(pod, "Pulling", f'Pulling image "{image}"')
         try:
             await services.runtime.pull_image(image)
         except ImagePullError as e:
-            await services.recorder.warning(pod, "Failed", str(e))
+            services.events.warning(pod, "Failed", str(e))
             raise StartError(e.reason, str(e)) from e
-        await services.recorder.normal(pod, "Pulled", f'Successfully pulled image "{image}"')
+        services.events.normal(pod, "Pulled", f'Successfully pulled image "{image}"')
 
     async def start(self, pod: dict[str, Any], container: dict[str, Any], sandbox: ContainerRecord, *,
                     kind: str, restart_count: int, volume_paths: dict[str, str], pod_ip: str | None) -> str:
@@ -84,18 +84,18 @@ class ContainerStarter:
                                       pod_ip=pod_ip, host_ip=services.config.node_ip)
             mounts = services.volumes.mounts(container, volume_paths) + dns_mounts(services, pod)
         except (EnvError, VolumeError) as e:
-            await services.recorder.warning(pod, "Failed", f"Error: {e}")
+            services.events.warning(pod, "Failed", f"Error: {e}")
             raise StartError("CreateContainerConfigError", str(e)) from e
         config = container_config(pod, container, kind=kind, restart_count=restart_count,
                                   attempt=sandbox.attempt, env=env, mounts=mounts)
         try:
             container_id = await services.runtime.create_container(pod_ref(pod), sandbox, config)
-            await services.recorder.normal(pod, "Created", f"Created container {container['name']}")
+            services.events.normal(pod, "Created", f"Created container {container['name']}")
             await services.runtime.start_container(container_id)
         except Exception as e:            # the runtime refused (bad command, bad mount ...)
-            await services.recorder.warning(pod, "Failed", f"Error: {e}")
+            services.events.warning(pod, "Failed", f"Error: {e}")
             raise StartError("RunContainerError", str(e)) from e
-        await services.recorder.normal(pod, "Started", f"Started container {container['name']}")
+        services.events.normal(pod, "Started", f"Started container {container['name']}")
         await self._post_start(pod, container, container_id, sandbox)
         return container_id
 
@@ -106,7 +106,7 @@ class ContainerStarter:
         record = _stub_record(container_id, container["name"])
         outcome = await run_handler(self.services.runtime, handler, container, record, sandbox, timeout=30)
         if not outcome.ok:
-            await self.services.recorder.warning(pod, "FailedPostStartHook", outcome.message)
+            self.services.events.warning(pod, "FailedPostStartHook", outcome.message)
             await self.services.runtime.stop_container(container_id, 0)
 
     async def kill(self, pod: dict[str, Any], container: dict[str, Any] | None, record: ContainerRecord,
@@ -115,7 +115,7 @@ class ContainerStarter:
         if not record.running:
             return
         deadline = time.monotonic() + grace_seconds
-        await self.services.recorder.normal(pod, "Killing", f"Stopping container {record.name}: {reason}")
+        self.services.events.normal(pod, "Killing", f"Stopping container {record.name}: {reason}")
         handler = ((container or {}).get("lifecycle") or {}).get("preStop")
         if handler:
             try:
@@ -123,7 +123,7 @@ class ContainerStarter:
                     run_handler(self.services.runtime, handler, container, record, sandbox, grace_seconds),
                     max(grace_seconds, 0.1))
                 if not outcome.ok:
-                    await self.services.recorder.warning(pod, "FailedPreStopHook", outcome.message)
+                    self.services.events.warning(pod, "FailedPreStopHook", outcome.message)
             except asyncio.TimeoutError:
                 log.info("preStop hook of %s ran out the grace period", record.name)
         remaining = max(0, round(deadline - time.monotonic()))

@@ -5,9 +5,8 @@
     housekeeping: containers of pods that are not ours any more -> killed and removed
     node status + lease                        -> the node stays Ready
 
-The PLEG (pod lifecycle event generator) is kubelet's GenericPLEG: relisting
-is simpler than following Docker's event stream and needs no resynchronisation
-after a reconnect.
+The first relist happens before any pod worker starts, so a restarted agent
+sees the containers it already runs and adopts them.
 """
 from __future__ import annotations
 
@@ -15,15 +14,17 @@ import asyncio
 import logging
 from typing import Any
 
+from minikube_py.client.event_sink import EventSink
 from minikube_py.client.events import EventRecorder
 from minikube_py.client.informer import SharedInformer
 
 from agent.kubelet.config import KubeletConfig
 from agent.kubelet.lease import NodeLease
 from agent.kubelet.node_status import NodeStatusReporter
+from agent.kubelet.pleg import PLEG
 from agent.kubelet.pod_workers import PodWorkers
 from agent.kubelet.runtime.network import NetworkPlugin, NoNetwork
-from agent.kubelet.runtime.types import ContainerRecord, Runtime
+from agent.kubelet.runtime.types import Runtime
 from agent.kubelet.services import Services
 from agent.kubelet.status import StatusManager
 from agent.kubelet.volumes import VolumeManager
@@ -48,7 +49,7 @@ class Kubelet:
         self.services = Services(
             config=config, api=api, runtime=self.runtime, network=network or NoNetwork(),
             volumes=VolumeManager(config.root_dir, config.node_ip, hollow=self.runtime.hollow),
-            status=StatusManager(api), recorder=EventRecorder(api, "kubelet", config.node_name))
+            status=StatusManager(api), events=EventSink(EventRecorder(api, "kubelet", config.node_name), writers=2))
         self.pod_workers = PodWorkers(self.services)
         self.pods = SharedInformer(api.resource("pods"), field_selector=f"spec.nodeName={config.node_name}")
         self.pods.add_event_handler(on_add=self._on_pod, on_update=lambda old, new: self._on_pod(new),
@@ -57,8 +58,8 @@ class Kubelet:
                                               runtime_version=self._runtime_version())
         self.lease = NodeLease(api, config.node_name, config.node_lease_duration_seconds,
                                config.lease_renew_interval)
+        self.pleg = PLEG(self.runtime, config.pleg_relist_period, self.pod_workers.wake)
         self._tasks: list[asyncio.Task] = []
-        self._seen: dict[str, tuple] = {}       # PLEG: pod uid -> fingerprint of its containers
 
     def _runtime_version(self) -> str:
         if self.runtime.hollow:
@@ -75,9 +76,11 @@ class Kubelet:
     async def start(self) -> None:
         node = await self.node_status.register()
         self.lease.node_uid = node["metadata"].get("uid")
+        await self.pleg.relist()
+        self.services.events.start()
         self.pods.start()
         await self.pods.wait_for_sync()
-        loops = [self.node_status.run(), self.lease.run(), self._pleg(), self._housekeeping()]
+        loops = [self.node_status.run(), self.lease.run(), self.pleg.run(), self._housekeeping()]
         self._tasks = [asyncio.create_task(loop) for loop in loops]
         log.info("node %s: agent running (%s runtime)", self.config.node_name, self.config.runtime)
 
@@ -88,29 +91,14 @@ class Kubelet:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pods.stop()
         await self.pod_workers.stop()
+        try:
+            await asyncio.wait_for(self.services.events.drain(), 2.0)   # the last Events, if the API answers
+        except asyncio.TimeoutError:
+            pass
+        await self.services.events.stop()
         await self.runtime.close()
 
-    # ---- PLEG and housekeeping ----------------------------------------------------------
-
-    @staticmethod
-    def _fingerprints(records: list[ContainerRecord]) -> dict[str, tuple]:
-        by_pod: dict[str, list] = {}
-        for r in records:
-            by_pod.setdefault(r.pod_uid, []).append((r.id, r.state))
-        return {uid: tuple(sorted(items)) for uid, items in by_pod.items()}
-
-    async def _pleg(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.pleg_relist_period)
-            try:
-                current = self._fingerprints(await self.runtime.list_containers())
-            except Exception as e:
-                log.warning("PLEG relist failed: %s", e)
-                continue
-            for uid in set(current) | set(self._seen):
-                if current.get(uid) != self._seen.get(uid):
-                    self.pod_workers.wake(uid)
-            self._seen = current
+    # ---- housekeeping ---------------------------------------------------------------------
 
     async def _housekeeping(self) -> None:
         while True:
@@ -125,7 +113,7 @@ class Kubelet:
         pod cache nor being worked on (kubelet's HandlePodCleanups)."""
         self.pod_workers.forget_finished()
         known = {p["metadata"]["uid"] for p in self.pods.list()} | self.pod_workers.active_uids()
-        for record in await self.runtime.list_containers():
+        for record in self.runtime.pod_containers():
             if record.pod_uid not in known:
                 log.info("removing orphaned container %s of pod %s/%s", record.id[:12], record.pod_namespace,
                          record.pod_name)

@@ -59,7 +59,7 @@ class LogServer:
     async def container_logs(self, request: web.Request) -> web.StreamResponse:
         namespace, name, container = (request.match_info[k] for k in ("namespace", "pod", "container"))
         kubelet, pod = self._find(namespace, name)
-        records = await kubelet.runtime.list_containers(pod["metadata"]["uid"])
+        records = kubelet.runtime.pod_containers(pod["metadata"]["uid"])
         history = {**history_by_name(records, KIND_INIT), **history_by_name(records, KIND_APP)}.get(container) or []
         previous = _flag(request, "previous")
         if len(history) < (2 if previous else 1):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minikube_py.api.errors import ApiError
-from minikube_py.client.events import EventRecorder
+from minikube_py.client.event_sink import EventSink
 
 from agent.kubelet.config import KubeletConfig
 from agent.kubelet.runtime.network import NetworkPlugin
@@ -24,7 +24,7 @@ class Services:
     network: NetworkPlugin
     volumes: VolumeManager
     status: StatusManager
-    recorder: EventRecorder
+    events: EventSink             # Events are queued, never awaited on the way to Running
 
     def object_getter(self, namespace: str):
         """(kind, name) -> the ConfigMap or Secret, or None when it does not exist."""

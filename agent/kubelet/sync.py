@@ -1,8 +1,9 @@
 """One pod's reconciliation: kubelet's SyncPod / computePodActions (kuberuntime_manager.go).
 
-Each sync compares the desired pod with the containers the runtime reports
-(found by the pod-uid label, so nothing is remembered in memory that the
-runtime does not also know) and takes the next steps:
+Each sync compares the desired pod with the pod's containers in the runtime's
+view (found by the pod-uid label as the PLEG last listed them, plus what the
+runtime did since; nothing is remembered that the runtime does not also know)
+and takes the next steps:
 
 1. The sandbox: none, or not running -> kill what is left, start a new one
    (attempt + 1) and hand its network namespace to the network plugin.
@@ -69,7 +70,7 @@ class PodSync:
         """Move the pod one step closer to its spec; seconds until the next sync is wanted."""
         self.pod = pod
         runtime = self.services.runtime
-        records = await runtime.list_containers(pod["metadata"]["uid"])
+        records = runtime.pod_containers(pod["metadata"]["uid"])
         seen = Observation(history={}, host_ip=self.services.config.node_ip)
         next_sync = self.services.config.sync_frequency
         sandbox = current_sandbox(records)
@@ -78,17 +79,17 @@ class PodSync:
             await self._stop_all(records, sandbox, "the pod has completed")
         else:
             sandbox = await self._ensure_sandbox(records, sandbox)
-            records = await runtime.list_containers(pod["metadata"]["uid"]) if sandbox else records
+            records = runtime.pod_containers(pod["metadata"]["uid"])
             try:
                 volume_paths = await self.services.volumes.set_up(pod, self.services.object_getter(
                     pod["metadata"]["namespace"]))
             except VolumeError as e:
-                await self.services.recorder.warning(pod, "FailedMount", f"MountVolume.SetUp failed: {e}")
+                self.services.events.warning(pod, "FailedMount", f"MountVolume.SetUp failed: {e}")
                 volume_paths = None
                 next_sync = min(next_sync, 2.0)
             if volume_paths is not None and sandbox is not None:
                 next_sync = min(next_sync, await self._sync_containers(records, sandbox, volume_paths, seen))
-                records = await runtime.list_containers(pod["metadata"]["uid"])
+                records = runtime.pod_containers(pod["metadata"]["uid"])
         seen.history = {**history_by_name(records, KIND_INIT), **history_by_name(records, KIND_APP)}
         seen.pod_ip = self.pod_ip                   # status.podIP, from the network plugin
         self._observe_probes(pod, seen)
@@ -107,8 +108,8 @@ class PodSync:
                                                                  self.services.runtime.netns_path(sandbox))
             return sandbox
         if sandbox is not None:
-            await self.services.recorder.normal(self.pod, "SandboxChanged",
-                                                "Pod sandbox changed, it will be killed and re-created.")
+            self.services.events.normal(self.pod, "SandboxChanged",
+                                        "Pod sandbox changed, it will be killed and re-created.")
             await self._stop_all(records, sandbox, "the pod sandbox changed")
         attempt = sandbox.attempt + 1 if sandbox else 0
         new = await self.services.runtime.run_sandbox(pod_ref(self.pod), attempt)
@@ -160,7 +161,7 @@ class PodSync:
                            f"pod={self.pod['metadata']['name']}_{self.pod['metadata']['namespace']}"
                            f"({self.pod['metadata']['uid']})")
                 seen.waiting[name] = ("CrashLoopBackOff", message)
-                await self.services.recorder.warning(self.pod, "BackOff", "Back-off restarting failed container")
+                self.services.events.warning(self.pod, "BackOff", "Back-off restarting failed container")
                 return wait
         return await self._start(container, current, kind, sandbox, volume_paths, seen)
 
@@ -170,7 +171,7 @@ class PodSync:
         wait = self.pull_backoff.remaining(image)
         if wait > 0:
             seen.waiting[name] = ("ImagePullBackOff", f'Back-off pulling image "{image}"')
-            await self.services.recorder.normal(self.pod, "BackOff", f'Back-off pulling image "{image}"')
+            self.services.events.normal(self.pod, "BackOff", f'Back-off pulling image "{image}"')
             return wait
         restart_count = previous.restart_count + 1 if previous is not None else 0
         try:
@@ -199,8 +200,7 @@ class PodSync:
 
     def _probe_failed(self, name: str):
         async def record(kind: str, message: str) -> None:
-            await self.services.recorder.warning(self.pod, "Unhealthy", f"{kind.capitalize()} probe failed: "
-                                                 f"{message}")
+            self.services.events.warning(self.pod, "Unhealthy", f"{kind.capitalize()} probe failed: {message}")
         return record
 
     def _observe_probes(self, pod: dict[str, Any], seen: Observation) -> None:
@@ -235,9 +235,9 @@ class PodSync:
     async def kill_pod(self, pod: dict[str, Any]) -> None:
         """Stop everything of the pod (graceful), then remove its containers and volumes."""
         self.pod = pod
-        records = await self.services.runtime.list_containers(pod["metadata"]["uid"])
+        records = self.services.runtime.pod_containers(pod["metadata"]["uid"])
         await self._stop_all(records, current_sandbox(records), "the pod is being deleted")
-        for record in await self.services.runtime.list_containers(pod["metadata"]["uid"]):
+        for record in self.services.runtime.pod_containers(pod["metadata"]["uid"]):
             await self.services.runtime.remove_container(record.id)
         self.services.volumes.tear_down(pod["metadata"]["uid"])
         self.services.status.forget(pod["metadata"]["uid"])

@@ -7,6 +7,8 @@
 - Names follow dockershim: k8s_<container>_<pod>_<namespace>_<uid>_<restart count>.
 - Every container carries the labels of runtime/types.py, including the node,
   and this class only ever lists containers with its own node label.
+- Docker is listed only by `relist()` (the PLEG); pod workers read the
+  ContainerView, into which every create/start/stop/remove here writes through.
 
 The Docker SDK is blocking, so every call runs in a dedicated thread pool,
 never on the event loop.
@@ -16,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from typing import Any, AsyncIterator, Callable
 
 import docker
 import docker.errors
 
+from agent.kubelet.runtime.container_view import ContainerView
 from agent.kubelet.runtime.types import (
     CREATED, EXITED, KIND_SANDBOX, LABEL_ATTEMPT, LABEL_CONTAINER, LABEL_KIND, LABEL_MANAGED, LABEL_NODE,
     LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, RUNNING, SANDBOX_NAME,
@@ -46,7 +50,8 @@ class DockerRuntime:
         self.pause_image = pause_image
         self.client = docker.from_env(max_pool_size=workers)
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="docker")
-        self._inspect_cache: dict[tuple[str, str], ContainerRecord] = {}
+        self._inspect_cache: dict[tuple[str, str], ContainerRecord] = {}   # (id, Docker state) -> record
+        self._view = ContainerView()
 
     async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
@@ -64,16 +69,21 @@ class DockerRuntime:
     def _docker_name(pod: PodRef, name: str, count: int) -> str:
         return f"k8s_{name}_{pod.name}_{pod.namespace}_{pod.uid}_{count}"
 
-    # ---- listing: summaries from one call, details inspected once per container state ----
+    # ---- listing: one call for the node, details inspected once per container state ----
 
-    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]:
-        labels = [f"{LABEL_NODE}={self.node_name}"] + ([f"{LABEL_POD_UID}={pod_uid}"] if pod_uid else [])
-        summaries = await self._call(self.client.api.containers, all=True, filters={"label": labels})
+    async def relist(self) -> list[ContainerRecord]:
+        since = self._view.begin_listing()
+        summaries = await self._call(self.client.api.containers, all=True,
+                                     filters={"label": [f"{LABEL_NODE}={self.node_name}"]})
         records = await asyncio.gather(*(self._record(s) for s in summaries))
-        live = {(s["Id"], s["State"]) for s in summaries}
-        if pod_uid is None:
-            self._inspect_cache = {k: v for k, v in self._inspect_cache.items() if k in live}
-        return sorted((r for r in records if r is not None), key=lambda r: r.created)
+        self._view.replace([r for r in records if r is not None], since)
+        current = self._view.pod()
+        known = {r.id for r in current}
+        self._inspect_cache = {k: v for k, v in self._inspect_cache.items() if k[0] in known}
+        return current
+
+    def pod_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]:
+        return self._view.pod(pod_uid)
 
     async def _record(self, summary: dict[str, Any]) -> ContainerRecord | None:
         key = (summary["Id"], summary["State"])
@@ -84,6 +94,18 @@ class DockerRuntime:
                 return None
             self._inspect_cache[key] = self._from_inspect(details)
         return self._inspect_cache[key]
+
+    async def _inspect(self, container_id: str) -> ContainerRecord | None:
+        """Look at one container we just changed and write it through to the view."""
+        try:
+            details = await self._call(self.client.api.inspect_container, container_id)
+        except docker.errors.NotFound:
+            self._view.drop(container_id)
+            return None
+        record = self._from_inspect(details)
+        self._inspect_cache[(container_id, details["State"].get("Status"))] = record
+        self._view.put(record)
+        return record
 
     @staticmethod
     def _from_inspect(details: dict[str, Any]) -> ContainerRecord:
@@ -126,9 +148,12 @@ class DockerRuntime:
             self.client.api.create_container, self.pause_image, hostname=pod.hostname[:63],
             name=self._docker_name(pod, SANDBOX_NAME, attempt), host_config=host_config,
             labels=self._labels(pod, SANDBOX_NAME, KIND_SANDBOX, 0, attempt))
-        await self.start_container(created["Id"])
-        details = await self._call(self.client.api.inspect_container, created["Id"])
-        return self._from_inspect(details)
+        self._created(created["Id"], pod, SANDBOX_NAME, KIND_SANDBOX, 0, attempt, self.pause_image)
+        await self._call(self.client.api.start, created["Id"])
+        record = await self._inspect(created["Id"])
+        if record is None:
+            raise RuntimeError(f"the sandbox of pod {pod.namespace}/{pod.name} vanished as it started")
+        return record
 
     async def create_container(self, pod: PodRef, sandbox: ContainerRecord, config: ContainerConfig) -> str:
         host_config = self.client.api.create_host_config(
@@ -142,17 +167,32 @@ class DockerRuntime:
             tty=config.tty, stdin_open=config.stdin, host_config=host_config,
             name=self._docker_name(pod, config.name, config.restart_count),
             labels=self._labels(pod, config.name, config.kind, config.restart_count, config.attempt))
+        self._created(created["Id"], pod, config.name, config.kind, config.restart_count, config.attempt,
+                      config.image)
         return created["Id"]
+
+    def _created(self, container_id: str, pod: PodRef, name: str, kind: str, restart_count: int, attempt: int,
+                 image: str) -> None:
+        """Record a container we just created without asking Docker (start inspects it). A relist
+        meanwhile must not inspect it either: Docker would make that wait for the start to finish."""
+        record = ContainerRecord(id=container_id, pod_uid=pod.uid, pod_name=pod.name, pod_namespace=pod.namespace,
+                                 name=name, kind=kind, restart_count=restart_count, attempt=attempt, state=CREATED,
+                                 image=image, created=time.time())
+        self._inspect_cache[(container_id, "created")] = record
+        self._view.put(record)
 
     async def start_container(self, container_id: str) -> None:
         await self._call(self.client.api.start, container_id)
+        await self._inspect(container_id)
 
     async def stop_container(self, container_id: str, timeout: int) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds (what `docker stop` does)."""
         try:
             await self._call(self.client.api.stop, container_id, timeout=max(0, int(timeout)))
         except docker.errors.NotFound:
-            pass
+            self._view.drop(container_id)
+            return
+        await self._inspect(container_id)
 
     async def remove_container(self, container_id: str) -> None:
         try:
@@ -162,6 +202,7 @@ class DockerRuntime:
         except docker.errors.APIError as e:
             if "already in progress" not in str(e):
                 raise
+        self._view.drop(container_id)
 
     async def exec(self, container_id: str, command: list[str], timeout: float) -> tuple[int, bytes]:
         """Run a command in the container (CRI ExecSync); exit code 124-like -1 on timeout."""

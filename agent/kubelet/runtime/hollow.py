@@ -41,7 +41,10 @@ class HollowRuntime:
         self.containers[record.id] = record
         return record
 
-    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]:
+    async def relist(self) -> list[ContainerRecord]:
+        return self.pod_containers()
+
+    def pod_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]:
         found = [c for c in self.containers.values() if pod_uid is None or c.pod_uid == pod_uid]
         return sorted(found, key=lambda c: c.created)
 

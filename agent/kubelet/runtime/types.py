@@ -10,6 +10,11 @@ fake, which "runs" containers instantly).
 Everything kubelet needs to know about a container lives in its labels, so a
 restarted agent rebuilds its whole picture from the runtime alone (kubelet
 does the same with the `io.kubernetes.*` labels it puts on containers).
+
+Reading is split as in kubelet: `relist()` asks the runtime for all of the
+node's containers (only the PLEG calls it, once a period), and
+`pod_containers(uid)` answers from that listing plus the changes the runtime
+made itself since (kubelet's pod cache: pod workers never list the runtime).
 """
 from __future__ import annotations
 
@@ -113,7 +118,8 @@ class PodRef:
 class Runtime(Protocol):
     hollow: bool
 
-    async def list_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]: ...
+    async def relist(self) -> list[ContainerRecord]: ...                   # CRI ListContainers, the node's
+    def pod_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]: ...   # the cached view
     async def image_present(self, image: str) -> bool: ...      # CRI ImageStatus
     async def pull_image(self, image: str) -> None: ...         # CRI PullImage; raises ImagePullError
     async def run_sandbox(self, pod: PodRef, attempt: int) -> ContainerRecord: ...

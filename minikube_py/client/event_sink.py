@@ -1,10 +1,10 @@
-"""Sending Events without slowing scheduling: client-go's event broadcaster (tools/record).
+"""Sending Events without slowing the caller: client-go's event broadcaster (tools/record).
 
-kube-scheduler hands each Event to a broadcaster with a bounded queue (1000)
-and goes on; a separate goroutine writes them, and when the queue is full new
-events are dropped rather than blocking the scheduler. We do the same with an
-asyncio queue and a few writer tasks around the shared EventRecorder (which
-aggregates repeats into one Event with a count).
+kube-scheduler and kubelet hand each Event to a broadcaster with a bounded
+queue (1000) and go on; a separate goroutine writes them, and when the queue is
+full new events are dropped rather than blocking the component. We do the same
+with an asyncio queue and a few writer tasks around the shared EventRecorder
+(which aggregates repeats into one Event with a count).
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import asyncio
 import logging
 from typing import Any
 
-from minikube_py.client.events import EventRecorder
+from minikube_py.client.events import NORMAL, WARNING, EventRecorder
 
-log = logging.getLogger("scheduler.events")
+log = logging.getLogger("client.events")
 
 MAX_QUEUED_EVENTS = 1000
 
@@ -45,6 +45,12 @@ class EventSink:
             self.dropped += 1
             if self.dropped % 100 == 1:
                 log.warning("event queue full: dropped %d events so far", self.dropped)
+
+    def normal(self, obj: dict[str, Any], reason: str, message: str) -> None:
+        self.emit(obj, NORMAL, reason, message)
+
+    def warning(self, obj: dict[str, Any], reason: str, message: str) -> None:
+        self.emit(obj, WARNING, reason, message)
 
     async def _write(self) -> None:
         while True:
