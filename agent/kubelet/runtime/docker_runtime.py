@@ -52,6 +52,7 @@ class DockerRuntime:
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="docker")
         self._inspect_cache: dict[tuple[str, str], ContainerRecord] = {}   # (id, Docker state) -> record
         self._view = ContainerView()
+        self._images: set[str] = set()        # images seen present (kubelet's image manager asks CRI instead)
 
     async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, lambda: fn(*args, **kwargs))
@@ -125,17 +126,23 @@ class DockerRuntime:
     # ---- images ------------------------------------------------------------------------
 
     async def image_present(self, image: str) -> bool:
-        return await self._call(self._image_present, image)
+        """An image once seen is taken as present until a create says otherwise (no inspect per start)."""
+        if image not in self._images:
+            if not await self._call(self._image_present, image):
+                return False
+            self._images.add(image)
+        return True
 
     async def pull_image(self, image: str) -> None:
         try:
             await self._call(self.client.images.pull, image)
         except docker.errors.APIError as e:
             raise ImagePullError("ErrImagePull", f'Failed to pull image "{image}": {e.explanation or e}') from e
+        self._images.add(image)
 
     def _image_present(self, image: str) -> bool:
         try:
-            self.client.images.get(image)
+            self.client.api.inspect_image(image)
             return True
         except docker.errors.ImageNotFound:
             return False
@@ -161,12 +168,16 @@ class DockerRuntime:
             binds=[f"{m.host_path}:{m.container_path}:{'ro' if m.read_only else 'rw'}" for m in config.mounts],
             cpu_quota=config.cpu_quota, cpu_period=config.cpu_period if config.cpu_quota else None,
             cpu_shares=config.cpu_shares, mem_limit=config.memory_limit, privileged=config.privileged)
-        created = await self._call(
-            self.client.api.create_container, config.image, command=config.args, entrypoint=config.command,
-            environment=config.env, working_dir=config.working_dir, user=config.user or "",
-            tty=config.tty, stdin_open=config.stdin, host_config=host_config,
-            name=self._docker_name(pod, config.name, config.restart_count),
-            labels=self._labels(pod, config.name, config.kind, config.restart_count, config.attempt))
+        try:
+            created = await self._call(
+                self.client.api.create_container, config.image, command=config.args, entrypoint=config.command,
+                environment=config.env, working_dir=config.working_dir, user=config.user or "",
+                tty=config.tty, stdin_open=config.stdin, host_config=host_config,
+                name=self._docker_name(pod, config.name, config.restart_count),
+                labels=self._labels(pod, config.name, config.kind, config.restart_count, config.attempt))
+        except docker.errors.ImageNotFound:
+            self._images.discard(config.image)     # removed behind our back: the next start looks again
+            raise
         self._created(created["Id"], pod, config.name, config.kind, config.restart_count, config.attempt,
                       config.image)
         return created["Id"]
