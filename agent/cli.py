@@ -38,16 +38,32 @@ def network_plugin(kind: str, api, config):
     return None
 
 
+async def until_stopped(stop: asyncio.Event, kubelets: list) -> bool:
+    """Wait for a stop signal (False) or for a kubelet whose loops died (True)."""
+    waiters = [asyncio.create_task(stop.wait())] + [asyncio.create_task(k.failed.wait()) for k in kubelets]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return not stop.is_set()
+
+
 async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None,
                     network: str = "none") -> None:
     from minikube_py.client import ApiClient, load_config
 
     from agent.kubelet.kubelet import Kubelet
     from agent.kubelet.log_server import LogServer
+    logger = logging.getLogger("agent")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        logger.info("%s received: stopping (the pods' containers keep running)", sig.name)
+        stop.set()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     async with ApiClient(load_config(server=server, kubeconfig=kubeconfig)) as api:
         plugin = network_plugin(network, api, base)
         kubelets = [Kubelet(config, api, network=plugin) for config in node_configs(base, hollow_nodes)]
@@ -58,12 +74,15 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
         try:
             for batch in range(0, len(kubelets), 50):    # register hollow nodes 50 at a time
                 await asyncio.gather(*(k.start() for k in kubelets[batch:batch + 50]))
-            await stop.wait()
+            failed = await until_stopped(stop, kubelets)
         finally:
             await asyncio.gather(*(k.stop() for k in kubelets), return_exceptions=True)
             if plugin is not None:
                 await plugin.stop()
             await server_.stop()
+    if failed:
+        raise SystemExit("agent: a kubelet loop ended unexpectedly (see the error above); exiting with code 1")
+    logger.info("agent stopped")
 
 
 @click.command("agent")

@@ -60,6 +60,7 @@ class Kubelet:
                                config.lease_renew_interval)
         self.pleg = PLEG(self.runtime, config.pleg_relist_period, self.pod_workers.wake)
         self._tasks: list[asyncio.Task] = []
+        self.failed = asyncio.Event()           # a loop that must run forever ended: the agent must exit
 
     def _runtime_version(self) -> str:
         if self.runtime.hollow:
@@ -81,8 +82,19 @@ class Kubelet:
         self.pods.start()
         await self.pods.wait_for_sync()
         loops = [self.node_status.run(), self.lease.run(), self.pleg.run(), self._housekeeping()]
-        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self._tasks = [asyncio.create_task(loop, name=loop.__qualname__) for loop in loops]
+        for task in self._tasks:
+            task.add_done_callback(self._loop_ended)
         log.info("node %s: agent running (%s runtime)", self.config.node_name, self.config.runtime)
+
+    def _loop_ended(self, task: asyncio.Task) -> None:
+        """These loops only end when cancelled; anything else is a bug to shout about, not to
+        live with (a dead lease loop leaves a node that runs pods but looks unreachable)."""
+        if task.cancelled():
+            return
+        log.error("node %s: %s ended unexpectedly", self.config.node_name, task.get_name(),
+                  exc_info=task.exception())
+        self.failed.set()
 
     async def stop(self) -> None:
         """Stop watching and working; containers keep running (a restarted agent adopts them)."""

@@ -56,4 +56,6 @@ class NodeLease:
                 await self.renew()
             except ApiError as e:
                 log.warning("renewing the node lease failed: %s", e.message)
+            except Exception:            # never let the heartbeat die silently (kubelet's wait.Until)
+                log.exception("renewing the node lease failed")
             await asyncio.sleep(self.renew_interval)

@@ -145,3 +145,5 @@ class NodeStatusReporter:
                 await self.update()
             except ApiError as e:
                 log.warning("node status update failed: %s", e.message)
+            except Exception:            # never let the heartbeat die silently (kubelet's wait.Until)
+                log.exception("node status update failed")
