@@ -52,7 +52,7 @@ class ResourceApi:
         self.lister = Lister(store)
         self.updater = Updater(store, self.strategies)
         self.deleter = Deleter(store, self.strategies, self.lister)
-        self.subresources = Subresources(store, self.updater, config)
+        self.subresources = Subresources(store, self.updater, config, cache)
 
     # -- entry points from the router ------------------------------------
     async def core(self, request: web.Request) -> web.StreamResponse:

@@ -235,24 +235,39 @@ class Store:
 
     async def guaranteed_update(self, rt: ResourceType, namespace: str | None, name: str,
                                 mutate: Callable[[Object], Awaitable[Object | None]],
-                                retries: int = 20) -> Object:
+                                retries: int = 20, cached: Object | None = None) -> Object:
         """Read-modify-write with retry on conflict (GuaranteedUpdate in Kubernetes).
 
         `mutate` receives the current object and returns the new one, or None
         to leave it unchanged. It may raise ApiError to abort.
+        `cached` (e.g. from the watch cache) saves the first read from etcd; as
+        in Kubernetes, a stale one costs a failed compare and one fresh read, and
+        a decision taken on it (an error, or "unchanged") is checked on a fresh read.
         """
+        current, confirmed = cached, cached is None
         for _ in range(retries):
-            current = await self.get(rt, namespace, name)
+            if current is None:
+                current, confirmed = await self.get(rt, namespace, name), True
             rv = int(current["metadata"]["resourceVersion"])
-            updated = await mutate(orjson.loads(orjson.dumps(current)))
+            try:
+                updated = await mutate(orjson.loads(orjson.dumps(current)))
+            except errors.ApiError:
+                if confirmed:
+                    raise
+                current = None
+                continue
             if updated is None:
-                return current
+                if confirmed:
+                    return current
+                current = None
+                continue
             try:
                 return await self.update(rt, updated, rv)
             except errors.ApiError as e:
                 if e.reason != "Conflict":
                     raise
                 log.debug("conflict updating %s/%s, retrying", rt.plural, name)
+                current = None
         raise errors.stale_conflict(rt.plural, name, rt.group)
 
 

@@ -156,6 +156,8 @@ class Updater:
                     raise
         return obj
 
-    async def mutate(self, info: RequestInfo, mutate: Callable[[Object], Awaitable[Object | None]]) -> Object:
-        """A server-internal read-modify-write that bypasses the user-facing checks (binding)."""
-        return await self.store.guaranteed_update(info.rt, info.namespace, info.name, mutate)
+    async def mutate(self, info: RequestInfo, mutate: Callable[[Object], Awaitable[Object | None]],
+                     cached: Object | None = None) -> Object:
+        """A server-internal read-modify-write that bypasses the user-facing checks (binding);
+        `cached`: the object as the watch cache has it, to start from (see Store.guaranteed_update)."""
+        return await self.store.guaranteed_update(info.rt, info.namespace, info.name, mutate, cached=cached)

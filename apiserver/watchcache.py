@@ -165,6 +165,10 @@ class WatchCache:
         # Current namespaces, for the "namespace exists and is not terminating" check on
         # every create (Kubernetes' NamespaceLifecycle admission reads an informer the same way).
         self.namespaces: dict[str, Object] = {}
+        # The newest stored value and revision of every object changed since the cache started.
+        # A read-modify-write may start from it instead of reading etcd (Kubernetes' cacher hands
+        # GuaranteedUpdate its cached object the same way); the write's revision compare keeps it safe.
+        self.latest: dict[bytes, tuple[bytes, int]] = {}
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._advanced = asyncio.Event()   # set (and replaced) whenever `revision` moves on
@@ -217,6 +221,7 @@ class WatchCache:
             for watcher in list(watchers):
                 watcher.fail(errors.gone("the watch cache was reset after an etcd compaction; re-list"))
             self.buffers[plural].clear()
+        self.latest.clear()
         self.revision = await self.store.current_revision()
         self.floor = {plural: self.revision for plural in self.buffers}
 
@@ -258,6 +263,10 @@ class WatchCache:
         if decoded is None:
             return
         rt, event = decoded
+        if event.type == "DELETED":
+            self.latest.pop(raw.kv.key, None)
+        else:
+            self.latest[raw.kv.key] = (raw.kv.value, event.revision)
         if rt.plural == "namespaces":
             self._mirror_namespace(event)
         buffer = self.buffers[rt.plural]
@@ -273,6 +282,11 @@ class WatchCache:
             self.namespaces.pop(name, None)
         else:
             self.namespaces[name] = event.obj
+
+    def cached(self, key: bytes) -> Object | None:
+        """The object as this cache last saw it, or None: possibly stale, only a hint."""
+        entry = self.latest.get(key)
+        return None if entry is None else _with_rv(*entry)
 
     # -- watchers ---------------------------------------------------------
     def watch(self, rt: ResourceType, matches: Matcher, after_revision: int,
