@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from scheduler.framework import CycleState, Framework, Snapshot, Status
 from scheduler.nodeinfo import NodeInfo
@@ -111,19 +112,18 @@ class Algorithm:
             decision.evaluated = len(nodes)
             return
         wanted = num_feasible_nodes_to_find(len(nodes), self.percentage)
-        start, count = self.next_start_node_index % len(nodes), len(nodes)
-        run_filters, feasible, rejected = self.framework.run_filters, decision.feasible, decision.rejected
-        evaluated = 0
-        for offset in range(count):
-            node = nodes[(start + offset) % count]
-            evaluated += 1
-            status = run_filters(active, state, pod, node)
-            if status is None:
-                feasible.append(node)
-                if len(feasible) >= wanted:
-                    break
-            else:
-                rejected[node.name] = status
+        count = len(nodes)
+        start = self.next_start_node_index % count
+        evaluated, rejected = 0, {}
+        while evaluated < count and len(decision.feasible) < wanted:
+            # Never more nodes than are still needed, so exactly the nodes a one-by-one
+            # search would look at are looked at.
+            batch = _round_robin_slice(nodes, start + evaluated, min(wanted - len(decision.feasible),
+                                                                     count - evaluated))
+            evaluated += len(batch)
+            decision.feasible += self.framework.run_filters(active, state, pod, batch, rejected)
+        decision.rejected = {node.name: rejected[node.name] for node in
+                             _round_robin_slice(nodes, start, evaluated) if node.name in rejected} if rejected else {}
         decision.evaluated = evaluated
         self.next_start_node_index = (start + evaluated) % count
 
@@ -133,3 +133,10 @@ class Algorithm:
         best = max(decision.totals)
         ties = [index for index, total in enumerate(decision.totals) if total == best]
         return decision.feasible[ties[0] if len(ties) == 1 else self.rng.choice(ties)].name
+
+
+def _round_robin_slice(nodes: Sequence[NodeInfo], start: int, length: int) -> list[NodeInfo]:
+    """`length` nodes from index `start` on, wrapping around at the end."""
+    start %= len(nodes)
+    end = start + length
+    return list(nodes[start:end]) if end <= len(nodes) else [*nodes[start:], *nodes[:end - len(nodes)]]

@@ -5,22 +5,25 @@ plugins (scheduler/plugins/, one file each):
 
     PreFilter   once per pod: precompute what the filters need, or Skip (the
                 plugin has nothing to check for this pod, its Filter is not run)
-    Filter      once per node: can the pod run there? None = yes, else a Status
-                with the reasons (e.g. "Insufficient cpu"). Filters that look only
-                at a node's restrictions (cordon, NoSchedule/NoExecute taints, a
-                Ready condition that is not True) say so with
-                `rejects_only_restricted_nodes`, and are run only on nodes that
-                have such a restriction (NodeInfo.restricted, kept by the cache);
-                on any other node they could only answer yes. (Our shortcut, not
-                kube-scheduler's: Go runs those checks on 16 goroutines, we have one.)
+    Filter      per node: can the pod run there? None = yes, else a Status with
+                the reasons (e.g. "Insufficient cpu"). A node's first rejection
+                decides. Filters that look only at a node's restrictions (cordon,
+                NoSchedule/NoExecute taints, a Ready condition that is not True)
+                say so with `rejects_only_restricted_nodes`, and are run only on
+                nodes that have such a restriction (NodeInfo.restricted, kept by
+                the cache); on any other node they could only answer yes.
     PostFilter  when no node fits (kube-scheduler: preemption). We have none.
     PreScore    once per pod, over the feasible nodes: precompute, or Skip
     Score       each feasible node gets an integer; then NormalizeScore maps each
                 plugin's scores to 0..100, and the framework multiplies by the
-                plugin's weight and sums. A plugin scores all nodes in one call
-                (score_nodes), so the per-pod values are read once and the loop
-                over the nodes stays tight; simple plugins write score() for one
-                node and inherit the loop.
+                plugin's weight and sums.
+
+Filter and Score run plugin by plugin over a batch of nodes (filter_nodes,
+score_nodes), not node by node: the per-pod values are read once per batch and
+the loop over the nodes stays tight. Simple plugins write filter()/score() for
+one node and inherit the loop. The results are the same as node by node; this
+and the restricted-nodes shortcut are ours, not kube-scheduler's (Go runs the
+per-node work on 16 goroutines; we have one Python thread).
     Reserve     the pod is assumed onto the chosen node in the cache (scheduler.py)
     Bind        the binder POSTs pods/binding (binder.py)
 
@@ -101,7 +104,13 @@ class FilterPlugin(Plugin):
         return None
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        raise NotImplementedError
+        """One node's verdict. Override this or filter_nodes."""
+        return self.filter_nodes(state, pod, [node])[0]
+
+    def filter_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[Status | None]:
+        """Every node's verdict, in order."""
+        check = self.filter
+        return [check(state, pod, node) for node in nodes]
 
 
 class ScorePlugin(Plugin):
@@ -134,14 +143,6 @@ def default_normalize(scores: list[int], reverse: bool = False) -> None:
         scores[i] = MAX_NODE_SCORE - scaled if reverse else scaled
 
 
-@dataclass
-class ActiveFilters:
-    """The filters to run for one pod, after PreFilter: all of them on restricted nodes,
-    and without those that reject only restricted nodes on the others."""
-    on_restricted_nodes: list[FilterPlugin]
-    on_other_nodes: list[FilterPlugin]
-
-
 class Framework:
     """The enabled plugins of one profile, in order, with their score weights."""
 
@@ -154,27 +155,36 @@ class Framework:
         return [p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
 
     def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot
-                       ) -> tuple[ActiveFilters, Status | None]:
+                       ) -> tuple[list[FilterPlugin], Status | None]:
         """The filters still to run for this pod, or a Status that rejects the pod on every node."""
-        active = ActiveFilters([], [])
+        active = []
         for plugin in self.filters:
             status = plugin.pre_filter(state, pod, snapshot)
             if status is None:
-                active.on_restricted_nodes.append(plugin)
-                if not plugin.rejects_only_restricted_nodes:
-                    active.on_other_nodes.append(plugin)
+                active.append(plugin)
             elif not status.skip:
-                return active, Status(status.code, status.reasons, plugin.name)
+                return [], Status(status.code, status.reasons, plugin.name)
         return active, None
 
     @staticmethod
-    def run_filters(active: ActiveFilters, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        """The first plugin that rejects the node decides (kube-scheduler stops at the first failure)."""
-        for plugin in active.on_restricted_nodes if node.restricted else active.on_other_nodes:
-            status = plugin.filter(state, pod, node)
-            if status is not None:
-                return status if status.plugin else Status(status.code, status.reasons, plugin.name)
-        return None
+    def run_filters(active: list[FilterPlugin], state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
+                    rejected: dict[str, Status]) -> list[NodeInfo]:
+        """The nodes of the batch that pass every filter, in order; the others go into `rejected` with
+        the Status of the first plugin that said no (kube-scheduler stops at a node's first failure)."""
+        passed = list(nodes)
+        restricted = [node for node in passed if node.restricted]
+        for plugin in active:
+            candidates = restricted if plugin.rejects_only_restricted_nodes else passed
+            if not candidates:
+                continue
+            failed = {node.name: status for node, status in zip(candidates, plugin.filter_nodes(state, pod, candidates))
+                      if status is not None}
+            if failed:
+                for name, status in failed.items():
+                    rejected[name] = status if status.plugin else Status(status.code, status.reasons, plugin.name)
+                passed = [node for node in passed if node.name not in failed]
+                restricted = [node for node in restricted if node.name not in failed]
+        return passed
 
     def run_scores(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
                    snapshot: Snapshot) -> dict[str, list[int]]:

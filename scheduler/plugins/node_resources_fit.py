@@ -35,10 +35,19 @@ def insufficient_resources(pod: PodInfo, node: NodeInfo) -> list[str]:
     return reasons
 
 
-def least_allocated(requested: int, allocatable: int) -> int:
-    if allocatable <= 0 or requested > allocatable:
-        return 0
-    return (allocatable - requested) * MAX_NODE_SCORE // allocatable
+def _rejection(pod: PodInfo, node: NodeInfo) -> Status | None:
+    reasons = insufficient_resources(pod, node)
+    return unschedulable(*reasons) if reasons else None
+
+
+def least_allocated(cpu_requested: int, cpu_allocatable: int, memory_requested: int, memory_allocatable: int) -> int:
+    """The free fraction of cpu and of memory after placing the pod, 0..100 each (0 when it does
+    not fit), averaged with weights 1 and 1 (kube-scheduler's defaults). Flat: it runs per node."""
+    cpu = (0 if cpu_allocatable <= 0 or cpu_requested > cpu_allocatable
+           else (cpu_allocatable - cpu_requested) * MAX_NODE_SCORE // cpu_allocatable)
+    memory = (0 if memory_allocatable <= 0 or memory_requested > memory_allocatable
+              else (memory_allocatable - memory_requested) * MAX_NODE_SCORE // memory_allocatable)
+    return (cpu + memory) // 2
 
 
 class NodeResourcesFit(FilterPlugin, ScorePlugin):
@@ -52,20 +61,21 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
                             any(request.scalar.values()))
         return None
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+    def filter_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[Status | None]:
         cpu, memory, storage, has_scalar = state[self.name]
-        free, used = node.allocatable, node.requested
-        if (len(node.pods) < node.allowed_pods and not has_scalar
-                and not (cpu and cpu > free.milli_cpu - used.milli_cpu)
-                and not (memory and memory > free.memory - used.memory)
-                and not (storage and storage > free.ephemeral_storage - used.ephemeral_storage)):
-            return None                     # the common case, in integer compares only
-        reasons = insufficient_resources(pod, node)
-        return unschedulable(*reasons) if reasons else None
+        if has_scalar:
+            return [_rejection(pod, node) for node in nodes]
+        # The common case in integer compares only; the full check (with every reason) on a miss.
+        return [None if (len(node.pods) < node.allowed_pods
+                         and (not cpu or cpu <= node.allocatable.milli_cpu - node.requested.milli_cpu)
+                         and (not memory or memory <= node.allocatable.memory - node.requested.memory)
+                         and (not storage
+                              or storage <= node.allocatable.ephemeral_storage - node.requested.ephemeral_storage))
+                else _rejection(pod, node)
+                for node in nodes]
 
     def score_nodes(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[int]:
-        """LeastAllocated over cpu and memory, weights 1 and 1 (kube-scheduler's defaults)."""
         cpu, memory = pod.non_zero_cpu, pod.non_zero_memory
-        return [(least_allocated(node.non_zero_cpu + cpu, node.allocatable.milli_cpu)
-                 + least_allocated(node.non_zero_memory + memory, node.allocatable.memory)) // 2
+        return [least_allocated(node.non_zero_cpu + cpu, node.allocatable.milli_cpu,
+                                node.non_zero_memory + memory, node.allocatable.memory)
                 for node in nodes]

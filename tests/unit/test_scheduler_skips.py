@@ -100,3 +100,22 @@ def test_node_update_recomputes_restricted():
     assert node.restricted
     node.set_node({"metadata": {"name": "n1"}, "spec": {}, "status": {}})
     assert not node.restricted
+
+
+def test_node_resources_fit_fast_path_agrees_with_the_full_check():
+    from scheduler.plugins.node_resources_fit import NodeResourcesFit, insufficient_resources
+    nodes = [make_node("empty"), make_node("one-slot", pods=1), make_node("small", cpu="500m", memory="256Mi")]
+    for i, node in enumerate(nodes[1:]):
+        node.add_pod(make_pod(f"e{i}", cpu="400m", memory="200Mi"))
+    gpu = make_pod("gpu", cpu="100m")
+    gpu.requests.scalar["example.com/gpu"] = 1
+    plugin = NodeResourcesFit()
+    for pod in (make_pod("none"), make_pod("cpu", cpu="200m"), make_pod("mem", memory="100Mi"), gpu):
+        state: dict = {}
+        assert plugin.pre_filter(state, pod, Snapshot(nodes)) is None
+        verdicts = plugin.filter_nodes(state, pod, nodes)
+        assert [() if v is None else v.reasons for v in verdicts] == \
+            [tuple(insufficient_resources(pod, node)) for node in nodes]
+    assert [v.reasons for v in plugin.filter_nodes(state, gpu, nodes)] == [
+        ("Insufficient example.com/gpu",), ("Too many pods", "Insufficient example.com/gpu"),
+        ("Insufficient example.com/gpu",)]
