@@ -1,7 +1,8 @@
-"""What exists from the start: system namespaces and the `kubernetes` Service.
+"""What exists from the start: system namespaces, system PriorityClasses and the `kubernetes` Service.
 
 Kubernetes' apiserver creates `default`, `kube-system`, `kube-public` and
-`kube-node-lease` at start-up, and keeps the `kubernetes` Service (the first
+`kube-node-lease` at start-up, the PriorityClasses `system-cluster-critical`
+and `system-node-critical`, and keeps the `kubernetes` Service (the first
 address of the service range) with Endpoints pointing at the API servers, so
 that pods can reach the API at https://kubernetes.default.svc.
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from minikube_py.api import errors
 from minikube_py.api.resources import by_kind
+from minikube_py.api.validation.priority import SYSTEM_PRIORITY_CLASSES
 
 log = logging.getLogger("apiserver.bootstrap")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -27,6 +29,12 @@ async def ensure(api: Any, advertise_address: str, port: int) -> None:
     """Create what is missing; leave what exists alone (safe on every restart)."""
     for name in SYSTEM_NAMESPACES:
         await _create_if_missing(api, "Namespace", None, {"metadata": {"name": name}})
+    for name, value in SYSTEM_PRIORITY_CLASSES.items():
+        await _create_if_missing(api, "PriorityClass", None, {
+            "metadata": {"name": name}, "value": value,
+            "description": "Used for system critical pods that must not be moved from their current node."
+            if name == "system-node-critical" else "Used for system critical pods that must run in the cluster, "
+            "but can be moved to another node if necessary."}, "scheduling.k8s.io/v1")
     ranges = api.config["service_ranges"]
     await _create_if_missing(api, "Service", "default", {
         "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
@@ -53,10 +61,11 @@ async def ensure(api: Any, advertise_address: str, port: int) -> None:
             "subsets": subsets})
 
 
-async def _create_if_missing(api: Any, kind: str, namespace: str | None, obj: dict[str, Any]) -> None:
-    rt = by_kind("v1", kind)
+async def _create_if_missing(api: Any, kind: str, namespace: str | None, obj: dict[str, Any],
+                             api_version: str = "v1") -> None:
+    rt = by_kind(api_version, kind)
     assert rt is not None
-    obj = {"apiVersion": "v1", "kind": kind, **obj}
+    obj = {"apiVersion": api_version, "kind": kind, **obj}
     try:
         await api.create_object(rt, namespace, obj)
         log.info("created %s %s", kind, obj["metadata"]["name"])

@@ -26,6 +26,7 @@ from . import objectmeta, routing, tables
 from .deletion import Deleter
 from .http import is_dry_run, json_response, read_body
 from .listing import Lister, ListQuery
+from .priority import PriorityAdmission
 from .routing import RequestInfo
 from .storage import Store
 from .strategies import Strategy, strategy_for
@@ -50,7 +51,8 @@ class ResourceApi:
         self.config = config
         self.strategies: dict[str, Strategy] = {rt.plural: strategy_for(rt, config) for rt in RESOURCES}
         self.lister = Lister(store)
-        self.updater = Updater(store, self.strategies)
+        self.admission = PriorityAdmission(store, cache)
+        self.updater = Updater(store, self.strategies, self.admission)
         self.deleter = Deleter(store, self.strategies, self.lister)
         self.subresources = Subresources(store, self.updater, config, cache)
 
@@ -110,6 +112,7 @@ class ResourceApi:
         objectmeta.prepare_create(rt, obj, namespace)
         strategy = self.strategies[rt.plural]
         strategy.prepare_for_create(obj)
+        await self.admission.admit(rt.plural, obj)
         apply_defaults(rt, obj)
         causes = validate(rt, obj)
         if causes:

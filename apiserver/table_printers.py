@@ -170,7 +170,7 @@ def node_row(node: Obj, now: datetime) -> Row:
             info("osImage"), info("kernelVersion"), info("containerRuntimeVersion")]
 
 
-# ------------------------------------------------------------------ Namespaces, ConfigMaps, Secrets, Leases
+# ------------------------------------------------------------------ Namespaces, ConfigMaps, Secrets, Leases, PriorityClasses
 
 NAMESPACE_COLUMNS = (NAME, Column("Status", "The status of the namespace"), AGE)
 
@@ -199,6 +199,16 @@ LEASE_COLUMNS = (NAME, Column("Holder", "The identity of the holder of the curre
 
 def lease_row(lease: Obj, now: datetime) -> Row:
     return [name(lease), text(lease, "spec", "holderIdentity"), age(lease, now)]
+
+
+PRIORITY_CLASS_COLUMNS = (NAME, Column("Value", "The priority of pods of this class.", "integer"),
+                          Column("Global-Default", "Whether pods without a class get this one.", "boolean"), AGE,
+                          Column("PreemptionPolicy", "Whether these pods may preempt lower-priority ones."))
+
+
+def priority_class_row(pc: Obj, now: datetime) -> Row:
+    return [name(pc), number(pc, "value"), pc.get("globalDefault") is True, age(pc, now),
+            text(pc, "preemptionPolicy")]
 
 
 # ------------------------------------------------------------------ Services and Endpoints
@@ -402,6 +412,7 @@ PRINTERS: dict[str, Printer] = {
     "DaemonSet": Printer(DAEMONSET_COLUMNS, daemonset_row),
     "Job": Printer(JOB_COLUMNS, job_row),
     "Lease": Printer(LEASE_COLUMNS, lease_row),
+    "PriorityClass": Printer(PRIORITY_CLASS_COLUMNS, priority_class_row),
 }
 
 

@@ -25,6 +25,7 @@ from minikube_py.api.strategic_merge import PatchError, apply_strategic_merge_pa
 from minikube_py.api.validation import validate
 
 from . import objectmeta
+from .priority import PriorityAdmission
 from .routing import RequestInfo
 from .storage import Object, Store
 from .strategies import Strategy
@@ -90,9 +91,10 @@ Compute = Callable[[Object], Object]
 
 
 class Updater:
-    def __init__(self, store: Store, strategies: dict[str, Strategy]) -> None:
+    def __init__(self, store: Store, strategies: dict[str, Strategy], admission: PriorityAdmission | None = None) -> None:
         self.store = store
         self.strategies = strategies
+        self.admission = admission
 
     async def replace(self, info: RequestInfo, body: Object, *, dry_run: bool = False,
                       subresource: str | None = None) -> Object:
@@ -114,6 +116,8 @@ class Updater:
             if precondition is not None and precondition != old_rv:
                 raise errors.stale_conflict(rt.plural, info.name, rt.group)
             new = objectmeta.check_type(rt, compute(objectmeta.deep_copy(old)))
+            if self.admission is not None and subresource is None:
+                await self.admission.admit(rt.plural, new, old)
             new = self.prepare(strategy, new, old, subresource)
             if _same(new, old):
                 return old

@@ -165,6 +165,8 @@ class WatchCache:
         # Current namespaces, for the "namespace exists and is not terminating" check on
         # every create (Kubernetes' NamespaceLifecycle admission reads an informer the same way).
         self.namespaces: dict[str, Object] = {}
+        # Current PriorityClasses, for the Priority admission on every pod create (priority.py).
+        self.priority_classes: dict[str, Object] = {}
         # The newest stored value and revision of every object changed since the cache started.
         # A read-modify-write may start from it instead of reading etcd (Kubernetes' cacher hands
         # GuaranteedUpdate its cached object the same way); the write's revision compare keeps it safe.
@@ -178,6 +180,8 @@ class WatchCache:
     async def start(self) -> None:
         namespaces, self.revision, _ = await self.store.list(self.by_plural["namespaces"], None)
         self.namespaces = {ns["metadata"]["name"]: ns for ns in namespaces}
+        classes, _, _ = await self.store.list(self.by_plural["priorityclasses"], None, revision=self.revision)
+        self.priority_classes = {pc["metadata"]["name"]: pc for pc in classes}
         self.floor = {plural: self.revision for plural in self.buffers}
         self._task = asyncio.create_task(self._run(), name="watchcache")
 
@@ -268,7 +272,9 @@ class WatchCache:
         else:
             self.latest[raw.kv.key] = (raw.kv.value, event.revision)
         if rt.plural == "namespaces":
-            self._mirror_namespace(event)
+            self._mirror(self.namespaces, event)
+        elif rt.plural == "priorityclasses":
+            self._mirror(self.priority_classes, event)
         buffer = self.buffers[rt.plural]
         buffer.append(event)
         if len(buffer) > self.capacity:
@@ -276,12 +282,13 @@ class WatchCache:
         for watcher in list(self.watchers[rt.plural]):
             watcher.offer(event)
 
-    def _mirror_namespace(self, event: WatchEvent) -> None:
+    @staticmethod
+    def _mirror(table: dict[str, Object], event: WatchEvent) -> None:
         name = event.obj["metadata"]["name"]
         if event.type == "DELETED":
-            self.namespaces.pop(name, None)
+            table.pop(name, None)
         else:
-            self.namespaces[name] = event.obj
+            table[name] = event.obj
 
     def cached(self, key: bytes) -> Object | None:
         """The object as this cache last saw it, or None: possibly stale, only a hint."""

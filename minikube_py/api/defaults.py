@@ -77,7 +77,7 @@ def default_pod(pod: Object) -> None:
         return
     default_pod_spec(spec)
     _default(spec, "enableServiceLinks", True)
-    _default(spec, "priority", 0)                     # the Priority admission plugin, no priorityClassName
+    _default(spec, "priority", 0)       # set on create by the Priority admission (apiserver/priority.py)
     for container in _objects(spec, "containers") + _objects(spec, "initContainers"):
         _requests_from_limits(container)
     _add_default_tolerations(spec)
@@ -325,6 +325,10 @@ def default_namespace(namespace: Object) -> None:
         _default_str(status, "phase", "Active")
 
 
+def default_priority_class(pc: Object) -> None:
+    _default_str(pc, "preemptionPolicy", "PreemptLowerPriority")
+
+
 def default_secret(secret: Object) -> None:
     _default_str(secret, "type", "Opaque")
     _merge_string_data(secret)
@@ -352,4 +356,5 @@ _DEFAULTERS: dict[str, Callable[[Object], None]] = {
     "Job": default_job,
     "Namespace": default_namespace,
     "Secret": default_secret,
+    "PriorityClass": default_priority_class,
 }

@@ -73,10 +73,13 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("batch", "v1", "Job", "jobs", True, (), ("status",), _WORKLOAD),
     # coordination.k8s.io/v1
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True, allow_create_on_update=True),
+    # scheduling.k8s.io/v1
+    ResourceType("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",), has_spec=False),
 )
 
 # The API groups in the order discovery lists them (core is served at /api).
-GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("apps", "v1"), ("batch", "v1"), ("coordination.k8s.io", "v1"))
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("apps", "v1"), ("batch", "v1"), ("coordination.k8s.io", "v1"),
+                                               ("scheduling.k8s.io", "v1"))
 
 
 def by_group_version(group: str, version: str) -> dict[str, ResourceType]:

@@ -151,6 +151,8 @@ def examples() -> dict[str, dict[str, Any]]:
         "Job": {"metadata": meta("pi", uid="0f4c2a9e-1111-2222-3333-444455556666"), "spec": {
             "template": template({}, restartPolicy="Never"), "backoffLimit": 4, "completions": 5,
             "parallelism": 2, "completionMode": "Indexed", "ttlSecondsAfterFinished": 100}},
+        "PriorityClass": {"metadata": meta("high", None), "value": 1000, "globalDefault": False,
+                          "description": "latency-critical services", "preemptionPolicy": "Never"},
         "Lease": {"metadata": meta("node-1", "kube-node-lease"), "spec": {
             "holderIdentity": "node-1", "leaseDurationSeconds": 40,
             "renewTime": "2024-05-01T10:00:00.123456Z", "leaseTransitions": 0}},
@@ -928,6 +930,22 @@ def test_lease() -> None:
     assert found(causes_of("Lease", lease)) == {("spec.leaseDurationSeconds", "FieldValueInvalid"),
                                                 ("spec.leaseTransitions", "FieldValueInvalid"),
                                                 ("spec.renewTime", "FieldValueInvalid")}
+
+
+def test_priority_class() -> None:
+    pc = example("PriorityClass")
+    pc.update(value=1_000_000_001, preemptionPolicy="Sometimes", globalDefault="yes")
+    assert found(causes_of("PriorityClass", pc)) == {("value", "FieldValueForbidden"),
+                                                     ("preemptionPolicy", "FieldValueNotSupported"),
+                                                     ("globalDefault", "FieldValueInvalid")}
+    reserved = {"metadata": {"name": "system-mine"}, "value": 5}
+    assert found(causes_of("PriorityClass", reserved)) == {("metadata.name", "FieldValueForbidden")}
+    system = {"metadata": {"name": "system-node-critical"}, "value": 2_000_001_000}
+    assert causes_of("PriorityClass", system) == [] and system["preemptionPolicy"] == "PreemptLowerPriority"
+    old = stored("PriorityClass")
+    changed = {**copy.deepcopy(old), "value": 5, "preemptionPolicy": "PreemptLowerPriority"}
+    assert found(causes_of("PriorityClass", changed, old)) == {("value", "FieldValueForbidden"),
+                                                               ("preemptionPolicy", "FieldValueInvalid")}
 
 
 # -- fuzzing: any JSON in, a list of causes out, never an exception -------------------------------------
