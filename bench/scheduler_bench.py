@@ -9,6 +9,9 @@ N fake Node objects through the API (4 CPU, 32 GiB, 110 pods, Ready), starts
                binding seen on a watch, and the create -> bound latency
   algorithm    the time inside scheduling cycles alone, as the scheduler
                process reports it in its `metrics:` line when stopped
+  CPU per pod  user + system CPU of the scheduler, API server, etcd and this
+               client during the pod phase, per bound pod (/proc/<pid>/stat):
+               with 2 cores, 2000 ms / their sum bounds the end-to-end rate
 
 kube-scheduler's CI threshold for 5,000 nodes / 10,000 pods is 680 pods/s.
 With --profile FILE, py-spy samples the scheduler during the pod phase and the
@@ -128,12 +131,22 @@ def top_functions(raw_profile: Path, count: int = 12) -> list[tuple[str, float]]
     return [(frame, 100 * n / max(total, 1)) for frame, n in own.most_common(count)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
 
 
-async def run_case(api: ApiServer, nodes: int, pods: int, concurrency: int, timeout: float,
+async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrency: int, timeout: float,
                    profile: str | None, workdir: Path) -> dict[str, Any]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         await session.post(f"{api.url}/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}})
@@ -153,6 +166,9 @@ async def run_case(api: ApiServer, nodes: int, pods: int, concurrency: int, time
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             sent: dict[str, float] = {}
             bound: dict[str, float] = {}
+            pids = {"scheduler": scheduler.pid, "apiserver": api.process.pid, "etcd": etcd.process.pid,
+                    "bench client": os.getpid()}
+            cpu_before = cpu_snapshot(pids)
             watcher = asyncio.create_task(watch_bound(session, api.url, rv, bound, pods))
             first_sent = time.perf_counter()
             await post_all(session, f"{api.url}/api/v1/namespaces/{NAMESPACE}/pods",
@@ -163,6 +179,7 @@ async def run_case(api: ApiServer, nodes: int, pods: int, concurrency: int, time
             except asyncio.TimeoutError:
                 print(f"  timed out: {len(bound)}/{pods} bound after {timeout}s")
             last_bound = max(bound.values(), default=created)
+            cpu_after = cpu_snapshot(pids)
         finally:
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
@@ -170,13 +187,16 @@ async def run_case(api: ApiServer, nodes: int, pods: int, concurrency: int, time
             stop(scheduler)
         metrics = ast.literal_eval(wait_for_log(log_path, r"metrics: \{.*\}", 20).removeprefix("metrics: "))
         latencies = [bound[name] - sent[name] for name in bound if name in sent]
+        cpu_ms_per_pod = {name: 1000 * (cpu_after[name] - cpu_before[name]) / max(len(bound), 1) for name in pids}
         return {"nodes": nodes, "pods": pods, "bound": len(bound),
                 "create_per_s": pods / (created - first_sent),
                 "e2e_per_s": len(bound) / (last_bound - first_sent),
                 "p50": percentile(latencies, .5), "p99": percentile(latencies, .99),
                 "algorithm_ms": metrics["algorithm_ms_per_attempt"],
                 "algorithm_per_s": 1000 / max(metrics["algorithm_ms_per_attempt"], 1e-9),
-                "attempts": metrics["attempts"], "scheduled": metrics["scheduled"]}
+                "attempts": metrics["attempts"], "scheduled": metrics["scheduled"],
+                "cpu_ms_per_pod": cpu_ms_per_pod, "cores_busy": sum(cpu_after[n] - cpu_before[n] for n in pids)
+                / max(last_bound - first_sent, 1e-9)}
 
 
 def report(result: dict[str, Any]) -> None:
@@ -184,7 +204,12 @@ def report(result: dict[str, Any]) -> None:
           f"end-to-end {result['e2e_per_s']:7.0f} pods/s   (creates alone {result['create_per_s']:.0f}/s)   "
           f"create->bound p50 {result['p50'] * 1000:.0f} ms p99 {result['p99'] * 1000:.0f} ms")
     print(f"  algorithm {result['algorithm_ms']:.3f} ms/pod = {result['algorithm_per_s']:.0f} pods/s if it were "
-          f"alone   ({result['attempts']} attempts, {result['scheduled']} bindings)", flush=True)
+          f"alone   ({result['attempts']} attempts, {result['scheduled']} bindings)")
+    cpu = result["cpu_ms_per_pod"]
+    total = sum(cpu.values())
+    print(f"  CPU per pod: {', '.join(f'{name} {ms:.2f} ms' for name, ms in cpu.items())} = {total:.2f} ms "
+          f"-> at most {2000 / max(total, 1e-9):.0f} pods/s on 2 cores; busiest process alone: "
+          f"{1000 / max(max(cpu.values()), 1e-9):.0f} pods/s; {result['cores_busy']:.2f} cores busy", flush=True)
 
 
 async def main() -> None:
@@ -200,12 +225,13 @@ async def main() -> None:
     try:
         etcd.start()
         for index, nodes in enumerate(int(n) for n in args.nodes.split(",")):
-            api = ApiServer(etcd)       # a fresh key prefix per case: no leftovers from the previous one
+            # a fresh key prefix per case (no leftovers from the previous one); -v 0: no per-request debug log
+            api = ApiServer(etcd, extra=["-v", "0"])
             api.start()
             try:
                 is_last = index == len(args.nodes.split(",")) - 1
                 print(f"case: {nodes} nodes, {args.pods} pods", flush=True)
-                report(await run_case(api, nodes, args.pods, args.concurrency, args.timeout,
+                report(await run_case(api, etcd, nodes, args.pods, args.concurrency, args.timeout,
                                       args.profile if is_last else None, workdir))
             finally:
                 api.stop()
