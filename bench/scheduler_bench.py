@@ -93,7 +93,7 @@ async def watch_bound(session: aiohttp.ClientSession, base: str, rv: str, bound:
 
 def start_scheduler(url: str, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "scheduler", "--server", url, "-v", "2"],
+    return subprocess.Popen([sys.executable, "-m", "scheduler", "--server", url, "-v", "2", "--no-leader-elect"],
                             stdout=log, stderr=log, cwd=ROOT)
 
 

@@ -3,7 +3,9 @@
     --server / --kubeconfig     where the API server is (minikube_py.client.config)
     --config FILE               a KubeSchedulerConfiguration subset (scheduler/config.py)
     --scheduler-name NAME       the spec.schedulerName we serve (default-scheduler)
-    --leader-elect              take the kube-system/kube-scheduler Lease first (several replicas)
+    --leader-elect              take the kube-system/kube-scheduler Lease first (default, as in
+                                kube-scheduler; --no-leader-elect for a lone scheduler that should
+                                start at once, or several with different --scheduler-name)
     --explain                   log each decision's table and annotate the pod with it
     -v N                        verbosity; at 4 the decision tables are logged too
 
@@ -36,8 +38,9 @@ log = logging.getLogger("scheduler")
               "percentageOfNodesToScore).")
 @click.option("--scheduler-name", default="default-scheduler", show_default=True,
               help="Schedule only pods whose spec.schedulerName is this.")
-@click.option("--leader-elect/--no-leader-elect", default=False, show_default=True,
-              help="Take the kube-system/kube-scheduler Lease before scheduling (for several replicas).")
+@click.option("--leader-elect/--no-leader-elect", default=True, show_default=True,
+              help="Take the kube-system/kube-scheduler Lease before scheduling (for several replicas); "
+                   "on by default, as in kube-scheduler and our controller manager.")
 @click.option("--explain", is_flag=True, help="Log every decision's table and annotate pods with it.")
 @click.option("--bind-concurrency", default=64, show_default=True, type=int, help="Bindings in flight at once.")
 @click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")

@@ -50,8 +50,10 @@ def control_plane(config: LabConfig) -> list[Component]:
         Component("apiserver", _daemon("apiserver", "--bind-address", ip, "--port", str(API_PORT),
                                        "--advertise-address", ip, "--etcd-servers", config.etcd_url),
                   health_url=f"{server}/readyz"),
-        Component("controller-manager", _daemon("controller-manager", "--server", server)),
-        Component("scheduler", _daemon("scheduler", "--server", server)),
+        # Leader election on for both, as kubeadm runs them: one replica here, but the Leases
+        # in kube-system show the mechanism, and a restarted process waits for the old lease.
+        Component("controller-manager", _daemon("controller-manager", "--server", server, "--leader-elect")),
+        Component("scheduler", _daemon("scheduler", "--server", server, "--leader-elect")),
         Component("dns", _python("agent.dns", "--server", server, "--netns", config.netns(1),
                                  "--listen", f"{config.node_ip(1)}:53")),
     ]

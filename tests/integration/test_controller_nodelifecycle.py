@@ -78,7 +78,7 @@ def lab(private_apiserver, unique):
         children.append(child)
         return child.start()
 
-    children.append(Child([sys.executable, "-m", "scheduler", "--server", apiserver.url],
+    children.append(Child([sys.executable, "-m", "scheduler", "--server", apiserver.url, "--no-leader-elect"],
                           f"{workdir}/scheduler.log").start())
     try:
         yield agent

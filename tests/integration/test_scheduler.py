@@ -220,7 +220,8 @@ async def _watch_bindings(url: str, ns: str, seen: dict[str, list[str]]) -> None
 
 def _start_process(url: str, name: str, log_path) -> subprocess.Popen:
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "scheduler", "--server", url, "--scheduler-name", name, "-v", "2"],
+    return subprocess.Popen([sys.executable, "-m", "scheduler", "--server", url, "--scheduler-name", name, "-v", "2",
+                             "--no-leader-elect"],
                             stdout=log, stderr=log, cwd=ROOT)
 
 

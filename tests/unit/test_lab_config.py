@@ -60,3 +60,16 @@ def test_kubeconfig_is_standard_and_readable_by_our_client(tmp_path: Path) -> No
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump(kubeconfig(lab)))
     assert load_config(kubeconfig=str(path)).server == "http://192.168.99.10:6443"
+
+
+def test_scheduler_and_controller_manager_agree_on_leader_election() -> None:
+    """Both default to --leader-elect as in Kubernetes, and the lab passes it to both explicitly."""
+    from controllers.cli import controller_manager
+    from scheduler.cli import scheduler
+
+    def default(command) -> bool:
+        return next(p.default for p in command.params if p.name == "leader_elect")
+    assert default(scheduler) is True and default(controller_manager) is True
+    lab = LabConfig(name="t", nodes=1)
+    for name in ("scheduler", "controller-manager"):
+        assert "--leader-elect" in command_line(find(lab, name))
