@@ -9,9 +9,9 @@ same layout as /var/lib/kubelet/pods/...), bind-mounted into its containers:
     secret       the same, base64-decoded, mode 0644 by default like Kubernetes' 0644 defaultMode
     downwardAPI  files from fieldRef (labels, annotations, name, namespace, uid)
 
-Kubelet writes configMap/secret files atomically (a timestamped directory and a
-`..data` symlink swap); we write each file to a temporary name and rename it,
-which gives readers the same "old or new, never half" guarantee per file.
+configMap, secret and downwardAPI volumes are written as kubelet writes them:
+each version in a timestamped directory, switched by renaming a `..data`
+symlink, so a reader sees one whole version (atomic_writer.py).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from agent.kubelet import atomic_writer
 from agent.kubelet.env import Getter, field_ref
 from agent.kubelet.runtime.types import Mount
 
@@ -108,18 +109,12 @@ class VolumeManager:
         return files
 
     def _project(self, uid: str, plugin: str, name: str, data: dict[str, bytes], source: dict) -> str:
-        """Write the keys as files (only `items` when given); remove files of vanished keys."""
+        """Write the keys as files (only `items` when given), all at once (atomic_writer.py)."""
         directory = Path(self._directory(uid, plugin, name))
         directory.chmod(0o755)
         items = source.get("items")
         files = {i["path"]: data[i["key"]] for i in items if i["key"] in data} if items else data
-        mode = int(source.get("defaultMode", 0o644))
-        for relative, content in files.items():
-            _write_if_changed(directory / relative, content, mode)
-        wanted = {str(directory / p) for p in files}
-        for existing in directory.rglob("*"):
-            if existing.is_file() and str(existing) not in wanted:
-                existing.unlink()
+        atomic_writer.write(directory, files, int(source.get("defaultMode", 0o644)))
         return str(directory)
 
     def mounts(self, container: dict[str, Any], volume_paths: dict[str, str]) -> list[Mount]:
@@ -141,13 +136,3 @@ class VolumeManager:
 
     def pod_dirs(self) -> list[str]:
         return [p.name for p in self.root.iterdir()] if self.root.is_dir() else []
-
-
-def _write_if_changed(path: Path, content: bytes, mode: int) -> None:
-    if path.is_file() and path.read_bytes() == content:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
-    temporary.chmod(mode)
-    temporary.replace(path)

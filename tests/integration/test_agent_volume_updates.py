@@ -3,7 +3,9 @@
 Kubelet re-projects these volumes on every pod sync (at least every
 --sync-frequency, 5 s in these tests), so a changed key shows up in the
 mounted file, a new key as a new file and a removed key disappears — with
-no restart. (A subPath mount would not follow; that is Kubernetes' rule too.)
+no restart. Each version is switched in at once through the `..data`
+symlink, as kubelet's AtomicWriter does. (A subPath mount would not follow;
+that is Kubernetes' rule too.)
 """
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
     def files() -> str:
         return inside("cd /etc/settings && for f in *; do echo $f=$(cat $f); done; echo password=$(cat /etc/creds/password)")
     assert files().split() == ["colour=red", "size=small", "password=one"]
+    assert inside("readlink /etc/settings/colour").strip() == "..data/colour"
+    first_version = inside("readlink /etc/settings/..data").strip()
+    assert first_version.startswith("..")
 
     await http.ok("PUT", f"/api/v1/namespaces/{ns}/configmaps/settings", {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"},
@@ -48,6 +53,8 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
     async def updated():
         return files().split() == ["colour=blue", "shape=round", "password=two"]
     await eventually(updated, "the new contents inside the container", agent=agent)
+    assert inside("readlink /etc/settings/..data").strip() not in ("", first_version)
+    assert inside("ls -A /etc/settings | grep -c '^[.][.]'").strip() == "2"   # ..data and one version
 
     pod = await get_pod(http, ns, "reader")
     status = container_status(pod, "app")
