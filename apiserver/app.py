@@ -24,6 +24,7 @@ from minikube_py.api import errors
 
 from . import bootstrap, discovery
 from .allocator import ServiceRanges
+from .default_tolerations import DefaultTolerationSeconds
 from .handlers import ResourceApi
 from .leases import LeaseManager
 from .http import error_response
@@ -44,6 +45,8 @@ class ApiServerConfig:
     service_node_port_range: str = "30000-32767"
     bookmark_interval: float = 10.0
     event_ttl_seconds: int = 3600
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
 
     def etcd_host_port(self) -> tuple[str, int]:
         first = self.etcd_servers.split(",")[0].strip()
@@ -116,7 +119,10 @@ async def _lifecycle(app: web.Application) -> Any:
     api = ResourceApi(store, cache, {"service_ranges": config.service_ranges(),
                                      "bookmark_interval": config.bookmark_interval,
                                      "leases": LeaseManager(client),
-                                     "ttl_seconds": {"events": config.event_ttl_seconds}})
+                                     "ttl_seconds": {"events": config.event_ttl_seconds},
+                                     "default_tolerations": DefaultTolerationSeconds(
+                                         config.default_not_ready_toleration_seconds,
+                                         config.default_unreachable_toleration_seconds)})
     app["api"] = api
     app["ready"] = cache.ready.is_set
     await bootstrap.ensure(api, config.advertised(), config.port)

@@ -6,7 +6,7 @@ Service a type, and so on: readers (controllers, the node agent, kubectl)
 never have to guess. `kubectl get pod -o yaml` shows these filled-in values.
 
 A few defaults come from elsewhere in Kubernetes and are noted where they are
-applied: the DefaultTolerationSeconds and Priority admission plugins (pods),
+applied: the Priority admission plugin (pods),
 the Job REST strategy (generated selector) and Secret conversion (stringData).
 
 Defaulting never raises: a field of the wrong type is left alone, for
@@ -22,9 +22,6 @@ from minikube_py.api.resources import ResourceType
 
 Object = dict[str, Any]
 
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
-DEFAULT_TOLERATION_SECONDS = 300
 JOB_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
 DEFAULT_FILE_MODE = 0o644
@@ -80,7 +77,6 @@ def default_pod(pod: Object) -> None:
     _default(spec, "priority", 0)       # set on create by the Priority admission (apiserver/priority.py)
     for container in _objects(spec, "containers") + _objects(spec, "initContainers"):
         _requests_from_limits(container)
-    _add_default_tolerations(spec)
 
 
 def default_pod_spec(spec: Object) -> None:
@@ -172,26 +168,6 @@ def _requests_from_limits(container: Object) -> None:
         for name, limit in resources["limits"].items():
             if isinstance(limit, (str, int, float)) and not isinstance(limit, bool):
                 requests.setdefault(name, limit)
-
-
-def _add_default_tolerations(spec: Object) -> None:
-    """DefaultTolerationSeconds admission: evict 5 minutes after a node goes not-ready or unreachable."""
-    tolerations = spec.get("tolerations")
-    if tolerations is None:
-        tolerations = spec["tolerations"] = []
-    if not isinstance(tolerations, list):
-        return
-    for taint in (NOT_READY_TAINT, UNREACHABLE_TAINT):
-        if not any(_tolerates_no_execute(t, taint) for t in tolerations):
-            tolerations.append({"key": taint, "operator": "Exists", "effect": "NoExecute",
-                                "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
-    if not tolerations:
-        del spec["tolerations"]
-
-
-def _tolerates_no_execute(toleration: Any, taint: str) -> bool:
-    return (isinstance(toleration, dict) and toleration.get("key") in (None, "", taint)
-            and toleration.get("effect") in (None, "", "NoExecute"))
 
 
 def _default_template(owner_spec: Object) -> None:

@@ -24,10 +24,15 @@ def main() -> None:
               help="Seconds between BOOKMARK events on watches that allow them.")
 @click.option("--event-ttl", default=3600, show_default=True, type=click.IntRange(min=1),
               help="Seconds Events are kept before etcd deletes them.")
+@click.option("--default-not-ready-toleration-seconds", default=300, show_default=True,
+              type=click.IntRange(min=0), help="tolerationSeconds of the not-ready toleration added to every pod.")
+@click.option("--default-unreachable-toleration-seconds", default=300, show_default=True,
+              type=click.IntRange(min=0), help="tolerationSeconds of the unreachable toleration added to every pod.")
 @click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
 def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_servers: str,
               etcd_prefix: str, service_cluster_ip_range: str, service_node_port_range: str,
-              watch_bookmark_interval: float, event_ttl: int, verbosity: int) -> None:
+              watch_bookmark_interval: float, event_ttl: int, default_not_ready_toleration_seconds: int,
+              default_unreachable_toleration_seconds: int, verbosity: int) -> None:
     """Run the Kubernetes-compatible API server on etcd."""
     import ipaddress
 
@@ -44,7 +49,9 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
                         port=port, advertise_address=advertise_address,
                         service_cluster_ip_range=service_cluster_ip_range,
                         service_node_port_range=service_node_port_range,
-                        bookmark_interval=watch_bookmark_interval, event_ttl_seconds=event_ttl))
+                        bookmark_interval=watch_bookmark_interval, event_ttl_seconds=event_ttl,
+                        default_not_ready_toleration_seconds=default_not_ready_toleration_seconds,
+                        default_unreachable_toleration_seconds=default_unreachable_toleration_seconds))
 
 
 def _register_components() -> None:

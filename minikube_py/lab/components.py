@@ -16,7 +16,8 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from minikube_py.lab.config import API_PORT, ETCD_PORT, LabConfig
+from minikube_py.lab.config import (API_PORT, DEAD_NODE_TOLERATION_SECONDS, ETCD_PORT,
+                                    NODE_MONITOR_GRACE_SECONDS, LabConfig)
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,14 @@ def control_plane(config: LabConfig) -> list[Component]:
                            "--initial-cluster", f"mkpy-{config.name}=http://{ip}:{ETCD_PORT + 1}"),
                   health_url=f"{config.etcd_url}/health"),
         Component("apiserver", _daemon("apiserver", "--bind-address", ip, "--port", str(API_PORT),
-                                       "--advertise-address", ip, "--etcd-servers", config.etcd_url),
+                                       "--advertise-address", ip, "--etcd-servers", config.etcd_url,
+                                       "--default-not-ready-toleration-seconds", str(DEAD_NODE_TOLERATION_SECONDS),
+                                       "--default-unreachable-toleration-seconds", str(DEAD_NODE_TOLERATION_SECONDS)),
                   health_url=f"{server}/readyz"),
         # Leader election on for both, as kubeadm runs them: one replica here, but the Leases
         # in kube-system show the mechanism, and a restarted process waits for the old lease.
-        Component("controller-manager", _daemon("controller-manager", "--server", server, "--leader-elect")),
+        Component("controller-manager", _daemon("controller-manager", "--server", server, "--leader-elect",
+                                                "--node-monitor-grace-period", str(NODE_MONITOR_GRACE_SECONDS))),
         Component("scheduler", _daemon("scheduler", "--server", server, "--leader-elect")),
         Component("dns", _python("agent.dns", "--server", server, "--netns", config.netns(1),
                                  "--listen", f"{config.node_ip(1)}:53")),

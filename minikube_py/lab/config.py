@@ -21,6 +21,10 @@ CLUSTER_DNS_IP = "10.96.0.10"
 API_PORT = 6443
 ETCD_PORT = 2379
 MAX_NODES = 20
+# A dead node loses its pods sooner than in Kubernetes (40 s to notice, then 300 s of
+# tolerated NotReady/Unreachable), so `lab stop NODE` shows the eviction within a minute.
+NODE_MONITOR_GRACE_SECONDS = 30
+DEAD_NODE_TOLERATION_SECONDS = 30
 _NAME = re.compile(r"^[a-z][a-z0-9]{0,7}$")     # interface names have 15 characters at most
 
 

@@ -73,19 +73,6 @@ def test_image_tag() -> None:
     assert image_tag("registry:5000/team/app") == "latest"
 
 
-def test_default_tolerations_like_the_admission_plugin() -> None:
-    tolerations = defaulted("Pod", pod())["spec"]["tolerations"]
-    assert tolerations == [
-        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": 300}]
-    own = {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}
-    tolerations = defaulted("Pod", pod(tolerations=[own]))["spec"]["tolerations"]
-    assert [t["key"] for t in tolerations] == ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
-    assert tolerations[0]["tolerationSeconds"] == 5
-    assert len(defaulted("Pod", pod(tolerations=[{"operator": "Exists"}]))["spec"]["tolerations"]) == 1
-
-
 def test_pod_only_defaults_are_not_applied_to_templates() -> None:
     deployment = defaulted("Deployment", {"metadata": {"name": "web"}, "spec": {"template": {"spec": {
         "containers": [{"name": "app", "image": "nginx", "resources": {"limits": {"cpu": "1"}}}]}}}})
