@@ -6,7 +6,10 @@ from apiserver.default_tolerations import DefaultTolerationSeconds
 NOT_READY, UNREACHABLE = "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"
 
 
-def admitted(tolerations: list | None = None, admission: DefaultTolerationSeconds = DefaultTolerationSeconds()):
+KUBERNETES_DEFAULTS = DefaultTolerationSeconds()
+
+
+def admitted(tolerations: list | None = None, admission: DefaultTolerationSeconds = KUBERNETES_DEFAULTS):
     spec: dict = {"containers": [{"name": "c", "image": "i"}]}
     if tolerations is not None:
         spec["tolerations"] = tolerations
