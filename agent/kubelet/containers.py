@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.kubelet.container_config import container_config
 from agent.kubelet.env import EnvError, container_env
+from agent.kubelet.hosts_file import write_hosts_file
 from agent.kubelet.probes import run_handler
 from agent.kubelet.runtime.types import ContainerRecord, ImagePullError, Mount, PodRef
 from agent.kubelet.services import Services
@@ -37,11 +38,15 @@ def pod_ref(pod: dict[str, Any]) -> PodRef:
     return PodRef(meta["uid"], meta["name"], meta["namespace"], spec.get("hostname") or meta["name"])
 
 
-def dns_mounts(services: Services, pod: dict[str, Any]) -> list[Mount]:
-    """The pod's resolv.conf, when the network plugin writes one (cluster DNS), read-only."""
-    resolv_conf = getattr(services.network, "resolv_conf", None)
-    path = resolv_conf(pod) if resolv_conf else None
-    return [Mount(str(path), "/etc/resolv.conf", True)] if path else []
+def etc_mounts(services: Services, pod: dict[str, Any], pod_ip: str | None) -> list[Mount]:
+    """The pod's /etc/hosts (kubelet's own) and /etc/resolv.conf (the network plugin's), as kubelet
+    mounts them in every container; the runtime provides neither (see runtime/docker_runtime.py)."""
+    if services.runtime.hollow:
+        return []
+    hosts = write_hosts_file(services.volumes.pod_dir(pod["metadata"]["uid"]), pod, pod_ip)
+    resolv_conf = services.network.resolv_conf(pod)
+    return [Mount(str(hosts), "/etc/hosts")] + ([Mount(str(resolv_conf), "/etc/resolv.conf", True)]
+                                               if resolv_conf else [])
 
 
 def pull_policy(services: Services, container: dict[str, Any]) -> str:
@@ -82,7 +87,7 @@ class ContainerStarter:
         try:
             env = await container_env(pod, container, services.object_getter(pod["metadata"]["namespace"]),
                                       pod_ip=pod_ip, host_ip=services.config.node_ip)
-            mounts = services.volumes.mounts(container, volume_paths) + dns_mounts(services, pod)
+            mounts = services.volumes.mounts(container, volume_paths) + etc_mounts(services, pod, pod_ip)
         except (EnvError, VolumeError) as e:
             services.events.warning(pod, "Failed", f"Error: {e}")
             raise StartError("CreateContainerConfigError", str(e)) from e

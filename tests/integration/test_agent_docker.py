@@ -35,7 +35,10 @@ async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, 
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sec"}, "stringData": {"token": "s3cret"}})
     script = ("echo plain=$PLAIN; echo pod=$POD_NAME; echo greet=$GREET; echo token=$TOKEN; echo from=$file; "
               "echo cm=$(cat /cfg/file); echo secretfile=$(cat /sec/token); echo hi > /scratch/x; "
-              "echo shared=$(cat /scratch/x); echo pwd=$(pwd); trap 'exit 0' TERM; while :; do sleep 1; done")
+              "echo shared=$(cat /scratch/x); echo pwd=$(pwd); echo host=$(hostname); "
+              "echo localhost=$(grep -w localhost /etc/hosts | head -1 | cut -f1); "
+              "echo alias=$(grep -w alias.example /etc/hosts | cut -f1); "
+              "trap 'exit 0' TERM; while :; do sleep 1; done")
     container = sh("app", script, workingDir="/tmp",
                    env=[{"name": "PLAIN", "value": "v1"},
                         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -47,7 +50,7 @@ async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, 
                    resources={"limits": {"cpu": "200m", "memory": "64Mi"}})
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body("p", agent.node, [container], volumes=[
         {"name": "c", "configMap": {"name": "cfg"}}, {"name": "s", "secret": {"secretName": "sec"}},
-        {"name": "scratch", "emptyDir": {}}]))
+        {"name": "scratch", "emptyDir": {}}], hostAliases=[{"ip": "10.1.2.3", "hostnames": ["alias.example"]}]))
     pod = await wait_phase(http, ns, "p", "Running", agent)
     assert condition(pod, "Ready") == "True" and pod["status"]["hostIP"] == "127.0.0.1"
 
@@ -56,7 +59,7 @@ async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, 
         return text if status == 200 and "pwd=" in text else None
     text = await eventually(logged, "the pod's log", agent=agent)
     for line in ("plain=v1", "pod=p", "greet=hi", "token=s3cret", "from=F", "cm=F", "secretfile=s3cret",
-                 "shared=hi", "pwd=/tmp"):
+                 "shared=hi", "pwd=/tmp", "host=p", "localhost=127.0.0.1", "alias=10.1.2.3"):
         assert line in text.splitlines(), (line, text)
     app = [c for c in node_containers(docker_client, agent.node) if c.labels["io.minikube-py.container"] == "app"]
     assert app[0].attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024

@@ -5,14 +5,18 @@ with the sandbox's network namespace path (ADD) when it is created and again
 (DEL) when it is torn down; the plugin answers with the pod IP. Here the hook
 is a Python object with the same two calls, plus `resolv_conf(pod)`: the file
 kubelet bind-mounts at /etc/resolv.conf (dnsPolicy ClusterFirst), or None.
-The sandbox always runs with Docker's network mode `none`; then
-- NoNetwork (`--network none`) does nothing: loopback only, no pod IP;
+The sandbox starts with only a loopback in its own network namespace; then
+- NoNetwork (`--network none`) does nothing: loopback only, no pod IP, and the
+  node's own resolv.conf (kubelet's dnsPolicy Default);
 - BridgeNetwork (`--network bridge`, bridge_network.py) plumbs eth0 on cni0
   through agent/network, as a CNI bridge plugin would.
 """
 from __future__ import annotations
 
+import os
 from typing import Protocol
+
+from agent.network.resolv import NODE_RESOLV_CONF
 
 from agent.kubelet.runtime.types import ContainerRecord, PodRef
 
@@ -38,4 +42,4 @@ class NoNetwork:
         return None
 
     def resolv_conf(self, pod: dict) -> str | None:
-        return None
+        return NODE_RESOLV_CONF if os.path.isfile(NODE_RESOLV_CONF) else None
