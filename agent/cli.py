@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import signal
 
 import click
@@ -49,6 +50,18 @@ async def until_stopped(stop: asyncio.Event, kubelets: list) -> bool:
     return not stop.is_set()
 
 
+def keep_forked_children_out_of_our_signals() -> None:
+    """A child forked from the agent (pyroute2 forks one to open a socket in a pod's network
+    namespace) inherits asyncio's signal wake-up socket; when pyroute2 then SIGTERMs a child
+    that is still alive (routine on a slow VM), the child's handler writes SIGTERM into that
+    shared socket and the *agent* stops. Forked children get default handlers and no wake-up fd."""
+    def in_child() -> None:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+    os.register_at_fork(after_in_child=in_child)
+
+
 async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None,
                     network: str = "none") -> None:
     from minikube_py.client import ApiClient, load_config
@@ -64,6 +77,7 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
         stop.set()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+    keep_forked_children_out_of_our_signals()
     async with ApiClient(load_config(server=server, kubeconfig=kubeconfig)) as api:
         plugin = network_plugin(network, api, base)
         kubelets = [Kubelet(config, api, network=plugin) for config in node_configs(base, hollow_nodes)]
