@@ -50,8 +50,31 @@ def _port(handler: dict[str, Any], container: dict[str, Any]) -> int:
 
 def _dial_error(error: OSError, host: str, port: int) -> str:
     """An unreachable port described the way kubelet's Go dialer does it."""
+    if isinstance(error, TimeoutError):        # asyncio's timeout is an OSError too (Python 3.11)
+        return f"dial tcp {host}:{port}: i/o timeout"
     reason = os.strerror(error.errno).lower() if error.errno else str(error)
     return f"dial tcp {host}:{port}: connect: {reason}"
+
+
+async def _http_get(netns: str, get: dict[str, Any], container: dict[str, Any], timeout: float) -> ProbeOutcome:
+    host, port, path = get.get("host") or "127.0.0.1", _port(get, container), get.get("path") or "/"
+    try:
+        code = await http_get(netns, host, port, path, get.get("httpHeaders") or [], timeout)
+    except TimeoutError:
+        return ProbeOutcome(False, f'Get "http://{host}:{port}{path}": context deadline exceeded '
+                                   "(Client.Timeout exceeded while awaiting headers)")
+    except OSError as e:
+        return ProbeOutcome(False, f'Get "http://{host}:{port}{path}": {_dial_error(e, host, port)}')
+    return ProbeOutcome(200 <= code < 400, f"HTTP probe failed with statuscode: {code}")
+
+
+async def _tcp_socket(netns: str, sock: dict[str, Any], container: dict[str, Any], timeout: float) -> ProbeOutcome:
+    host, port = sock.get("host") or "127.0.0.1", _port(sock, container)
+    try:
+        await tcp_connect(netns, host, port, timeout)
+    except OSError as e:
+        return ProbeOutcome(False, _dial_error(e, host, port))
+    return ProbeOutcome(True)
 
 
 async def run_handler(runtime: Runtime, handler: dict[str, Any], container: dict[str, Any],
@@ -67,21 +90,9 @@ async def run_handler(runtime: Runtime, handler: dict[str, Any], container: dict
         if netns is None:
             return ProbeOutcome(False, "the pod has no network namespace")
         if "httpGet" in handler:
-            get = handler["httpGet"]
-            host, port, path = get.get("host") or "127.0.0.1", _port(get, container), get.get("path") or "/"
-            try:
-                code = await http_get(netns, host, port, path, get.get("httpHeaders") or [], timeout)
-            except OSError as e:
-                return ProbeOutcome(False, f'Get "http://{host}:{port}{path}": {_dial_error(e, host, port)}')
-            return ProbeOutcome(200 <= code < 400, f"HTTP probe failed with statuscode: {code}")
+            return await _http_get(netns, handler["httpGet"], container, timeout)
         if "tcpSocket" in handler:
-            sock = handler["tcpSocket"]
-            host, port = sock.get("host") or "127.0.0.1", _port(sock, container)
-            try:
-                await tcp_connect(netns, host, port, timeout)
-            except OSError as e:
-                return ProbeOutcome(False, _dial_error(e, host, port))
-            return ProbeOutcome(True)
+            return await _tcp_socket(netns, handler["tcpSocket"], container, timeout)
         return ProbeOutcome(False, "the handler has no exec, httpGet or tcpSocket")
     except asyncio.TimeoutError:
         return ProbeOutcome(False, f"timeout after {timeout}s")
