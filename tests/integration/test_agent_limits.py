@@ -1,8 +1,12 @@
 """Resource limits and the security context, enforced by the kernel through Docker.
 
 - A container over its memory limit is killed by the cgroup's OOM killer:
-  terminated, reason OOMKilled, exit code 137 (128 + SIGKILL); restarted or
-  not as the pod's restartPolicy says.
+  terminated, exit code 137 (128 + SIGKILL), reason OOMKilled; restarted or
+  not as the pod's restartPolicy says. The reason comes from Docker's
+  State.OOMKilled, as kubelet takes it from the runtime, and Docker loses that
+  flag now and then (moby/moby#38352; here about 1 run in 8 of a plain
+  `docker run -m 20m`): the agent must then say "Error", so the test compares
+  the reason with what Docker itself says about that very container.
 - runAsUser / runAsGroup (pod level, overridden per container) become the
   process's uid and gid; privileged: false leaves Docker's default capability
   set, so a mount inside the container is refused.
@@ -16,7 +20,12 @@ HOG = "exec dd if=/dev/zero of=/dev/null bs=100M count=1"
 LIMIT = {"limits": {"memory": "20Mi"}}
 
 
-async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent):
+def reported_as_docker_says(docker_client, terminated: dict) -> bool:
+    container = docker_client.containers.get(terminated["containerID"].removeprefix("docker://"))
+    return terminated["reason"] == ("OOMKilled" if container.attrs["State"]["OOMKilled"] else "Error")
+
+
+async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent, docker_client):
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body(
         "hog-always", agent.node, [sh("hog", HOG, resources=LIMIT)]))
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body(
@@ -27,8 +36,8 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
         return pod if pod["status"].get("phase") == "Failed" else None
     pod = await eventually(failed, "the Never pod to fail", agent=agent)
     status = container_status(pod, "hog")
-    assert status["state"]["terminated"]["reason"] == "OOMKilled"
     assert status["state"]["terminated"]["exitCode"] == 137
+    assert reported_as_docker_says(docker_client, status["state"]["terminated"]), status
     assert status["restartCount"] == 0
 
     async def restarted():
@@ -37,7 +46,7 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
         return pod if statuses and statuses[0]["restartCount"] >= 1 and statuses[0]["lastState"] else None
     pod = await eventually(restarted, "the Always pod to restart its container", agent=agent)
     last = container_status(pod, "hog")["lastState"]["terminated"]
-    assert (last["reason"], last["exitCode"]) == ("OOMKilled", 137)
+    assert last["exitCode"] == 137 and reported_as_docker_says(docker_client, last), last
     assert pod["status"]["phase"] == "Running"      # restartPolicy Always: it will be back
 
 
