@@ -37,6 +37,9 @@ class Observation:
 
 
 def terminated_state(record: ContainerRecord) -> dict[str, Any]:
+    """OOMKilled is the runtime's verdict (Docker's State.OOMKilled), as kubelet takes it from CRI.
+    Docker loses that flag now and then (moby/moby#38352): the container then reads as "Error"
+    with exit code 137 (SIGKILL). Guessing from 137 alone would also call our own SIGKILLs OOM."""
     reason = "OOMKilled" if record.oom_killed else ("Completed" if record.exit_code == 0 else "Error")
     state = {"exitCode": record.exit_code, "reason": reason, "startedAt": record.started_at,
              "finishedAt": record.finished_at, "containerID": f"docker://{record.id}"}
