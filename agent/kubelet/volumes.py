@@ -26,6 +26,9 @@ from agent.kubelet.env import Getter, field_ref
 from agent.kubelet.runtime.types import Mount
 
 
+API_DATA_PLUGINS = ("configmap", "secret", "downward-api")     # the directories _project writes
+
+
 class VolumeError(Exception):
     """A volume cannot be set up (kubelet's FailedMount event)."""
 
@@ -123,12 +126,19 @@ class VolumeManager:
             host = volume_paths.get(mount["name"])
             if host is None:
                 raise VolumeError(f'volume "{mount["name"]}" is not defined in the pod')
+            read_only = bool(mount.get("readOnly")) or self._api_data(host)
             if mount.get("subPath"):
                 host = os.path.join(host, mount["subPath"])
                 if not os.path.exists(host):
                     Path(host).mkdir(parents=True)
-            mounts.append(Mount(host, mount["mountPath"], bool(mount.get("readOnly"))))
+            mounts.append(Mount(host, mount["mountPath"], read_only))
         return mounts
+
+    def _api_data(self, host: str) -> bool:
+        """Is this a configMap, secret or downwardAPI volume of ours? Kubernetes mounts those
+        read-only whatever the pod says (since 1.10, CVE-2017-1002102): the kubelet owns them."""
+        path = Path(host)
+        return path.parent.name in API_DATA_PLUGINS and self.root in path.parents
 
     def tear_down(self, uid: str) -> None:
         """Remove the pod's directory (emptyDir contents included); hostPath is never touched."""

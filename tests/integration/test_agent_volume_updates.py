@@ -40,6 +40,9 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
     def files() -> str:
         return inside("cd /etc/settings && for f in *; do echo $f=$(cat $f); done; echo password=$(cat /etc/creds/password)")
     assert files().split() == ["colour=red", "size=small", "password=one"]
+    # read-only although the pod did not ask (only the creds mount did), as in Kubernetes
+    refused = inside("echo x > /etc/settings/colour 2>&1; touch /etc/settings/new 2>&1")
+    assert refused.count("Read-only file system") == 2, refused
     assert inside("readlink /etc/settings/colour").strip() == "..data/colour"
     first_version = inside("readlink /etc/settings/..data").strip()
     assert first_version.startswith("..")
