@@ -14,11 +14,13 @@ N fake Node objects through the API (4 CPU, 32 GiB, 110 pods, Ready), starts
                with 2 cores, 2000 ms / their sum bounds the end-to-end rate
 
 kube-scheduler's CI threshold for 5,000 nodes / 10,000 pods is 680 pods/s.
-With --profile FILE, py-spy samples the scheduler during the pod phase and the
-functions with the most samples (own time) are printed.
+With --profile PREFIX, py-spy samples the scheduler and the API server during the
+pod phase of the last case (non-blocking, into PREFIX.scheduler.txt and
+PREFIX.apiserver.txt) and the functions with the most samples (own time) are
+printed. py-spy is not a dependency: `.venv/bin/pip install py-spy` first.
 
 Usage: .venv/bin/python bench/scheduler_bench.py [--nodes 100,1000,5000] [--pods 1000]
-       [--concurrency 50] [--timeout 300] [--profile /tmp/sched.txt]
+       [--concurrency 50] [--timeout 300] [--profile /tmp/sched]
 Default: a quick run (--nodes 100 --pods 500). Every phase is bounded in count
 and time; all traffic goes to 127.0.0.1.
 """
@@ -125,7 +127,8 @@ def top_functions(raw_profile: Path, count: int = 12) -> list[tuple[str, float]]
         stack, _, samples = line.rpartition(" ")
         if not stack or not samples.isdigit():
             continue
-        leaf = stack.split(";")[-1]
+        leaf = re.sub(r":\d+\)$", ")", stack.split(";")[-1])          # per function, not per line
+        leaf = leaf.replace(f"({ROOT}/", "(")
         own[re.sub(r" \(.*/(site-packages|lib/python3\.\d+)/", " (", leaf)] += int(samples)
         total += int(samples)
     return [(frame, 100 * n / max(total, 1)) for frame, n in own.most_common(count)]
@@ -155,15 +158,16 @@ async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrenc
         print(f"  {nodes} nodes created in {time.perf_counter() - started:.1f}s", flush=True)
         log_path = workdir / f"scheduler-{nodes}.log"
         scheduler = start_scheduler(api.url, log_path)
-        profiler = None
+        profilers: list[subprocess.Popen] = []
         try:
             wait_for_log(log_path, r"caches synced: \d+ nodes", 60)
             async with session.get(f"{api.url}/api/v1/namespaces/{NAMESPACE}/pods?limit=1") as response:
                 rv = (await response.json())["metadata"]["resourceVersion"]
             if profile:
-                profiler = subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "-o", profile, "-f", "raw",
-                                             "-r", "200", "-p", str(scheduler.pid)],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                profilers = [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking",
+                                               "-o", f"{profile}.{name}.txt", "-f", "raw", "-r", "100", "-p", str(pid)],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             for name, pid in (("scheduler", scheduler.pid), ("apiserver", api.process.pid))]
             sent: dict[str, float] = {}
             bound: dict[str, float] = {}
             pids = {"scheduler": scheduler.pid, "apiserver": api.process.pid, "etcd": etcd.process.pid,
@@ -181,7 +185,7 @@ async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrenc
             last_bound = max(bound.values(), default=created)
             cpu_after = cpu_snapshot(pids)
         finally:
-            if profiler is not None:
+            for profiler in profilers:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=30)
             stop(scheduler)
@@ -218,7 +222,7 @@ async def main() -> None:
     parser.add_argument("--pods", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for all bindings per case")
-    parser.add_argument("--profile", default=None, help="py-spy raw output file (for the last case)")
+    parser.add_argument("--profile", default=None, help="py-spy output prefix (scheduler and API server, last case)")
     args = parser.parse_args()
     etcd = Etcd()
     workdir = Path(tempfile.mkdtemp(prefix="sched-bench-"))
@@ -235,10 +239,12 @@ async def main() -> None:
                                       args.profile if is_last else None, workdir))
             finally:
                 api.stop()
-        if args.profile and os.path.exists(args.profile):
-            print("where the scheduler's time goes (own samples, last case):")
-            for frame, share in top_functions(Path(args.profile)):
-                print(f"  {share:5.1f}%  {frame}")
+        for process in ("scheduler", "apiserver"):
+            path = Path(f"{args.profile}.{process}.txt") if args.profile else None
+            if path is not None and path.exists():
+                print(f"where the {process}'s time goes (own samples, last case):")
+                for frame, share in top_functions(path):
+                    print(f"  {share:5.1f}%  {frame}")
     finally:
         etcd.remove()
 
