@@ -155,7 +155,7 @@ class Scheduler:
         self.cache.assume_pod(pod, decision.node)
         annotations = {DECISION_ANNOTATION: decision_annotation(decision)}
         self.binder.bind(pod, decision.node, annotations,
-                         lambda error: self._binding_done(queued, decision.node, annotations, error))
+                         lambda error: self._binding_done(queued, decision.node, error))
 
     def _skip(self, pod: PodInfo) -> bool:
         """Deleted, bound or assumed meanwhile (kube-scheduler's skipPodSchedule)."""
@@ -172,16 +172,13 @@ class Scheduler:
         if self.explain or log.isEnabledFor(logging.DEBUG):
             log.info("%s", decision_table(pod.key, decision))
 
-    async def _binding_done(self, queued: QueuedPodInfo, node: str, annotations: dict[str, str],
-                            error: ApiError | None) -> None:
+    async def _binding_done(self, queued: QueuedPodInfo, node: str, error: ApiError | None) -> None:
         pod = queued.pod
         if error is None:
             self.cache.finish_binding(pod.key)
             self.metrics.scheduled += 1
             self.events.emit(pod.obj, NORMAL, "Scheduled", f"Successfully assigned {pod.key} to {node}")
-            if self.explain:
-                await self._annotate(pod, annotations)
-            return
+            return          # the decision annotation rode in the Binding: no further write
         self.cache.forget_pod(pod.key)
         if error.code in (404, 409):
             log.info("binding %s to %s: %s (somebody else bound or deleted it); moving on", pod.key, node,
