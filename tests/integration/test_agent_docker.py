@@ -23,9 +23,11 @@ async def test_node_registers_with_lease_and_ready_condition(http, agent):
     assert node["status"]["capacity"]["pods"] == "110"
     assert node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] == agent.port
     assert {"type": "InternalIP", "address": "127.0.0.1"} in node["status"]["addresses"]
-    lease = await eventually(lambda: http.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/"
-                                              f"{agent.node}"), "the Lease", agent=agent)
-    assert lease[1]["spec"]["holderIdentity"] == agent.node
+    async def leased():
+        status, lease = await http.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{agent.node}")
+        return lease if status == 200 else None       # a (status, body) pair would always be truthy
+    lease = await eventually(leased, "the Lease", agent=agent)
+    assert lease["spec"]["holderIdentity"] == agent.node
 
 
 async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, agent, docker_client):
