@@ -20,6 +20,7 @@ WHEELS=/var/cache/minikube-py/wheels
 UNIT_DIR=/etc/systemd/system
 
 export MK_PIP_EXTRAS=""                  # the VMs need no test tools
+export PIP_NO_COMPILE=1                  # modules are compiled when first imported, not all up front
 # shellcheck source=../scripts/setup.sh
 source "$PROJECT/scripts/setup.sh"       # PACKAGES, install_packages, create_venv, log
 PACKAGES+=(apparmor)                     # Docker refuses to start containers without it

@@ -188,6 +188,7 @@ cleanup() {
 main() {
   check_host
   trap cleanup EXIT
+  trap 'exit 130' INT TERM               # a signal still runs the clean-up
   [ -f "$BOX_FILE" ] || { log "building the box $BOX_FILE"; MK_BOX_FILE="$BOX_FILE" "$PROJECT/vagrant/build-box.sh"; }
   start_libvirt
   set_up_libvirt
