@@ -53,7 +53,8 @@ install_units() {
                        --dir "$UNIT_DIR")
   log "starting ${units[*]}"
   systemctl daemon-reload
-  systemctl enable --now "${units[@]}"
+  systemctl enable --quiet "${units[@]}"
+  systemctl restart "${units[@]}"        # `vagrant provision` again applies new code and units
 }
 
 main() {
