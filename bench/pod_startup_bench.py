@@ -8,7 +8,7 @@ in the same run, two baselines without any of our code, each also N at once
 
 - raw `docker run -d` of the same image and command (no sandbox): the issue's
   baseline; the ratio to it is the target;
-- the Docker work a pod needs: a pause container (network none, shareable IPC)
+- the Docker work a pod needs: a pause container (the agent's sandbox options)
   started, then the app container joined to it (network_mode/ipc_mode
   container:<pause>). Pod minus this = what the agent, the API server and the
   watch add; this minus raw = what the sandbox costs Docker.
