@@ -35,7 +35,10 @@ class HostLocalIPAM:
         out = {}
         for path in self.dir.iterdir():
             if _is_ip(path.name):
-                out[path.name] = path.read_text().strip()
+                try:
+                    out[path.name] = path.read_text().strip()
+                except FileNotFoundError:       # released between the listing and the read
+                    continue
         return out
 
     def owned_by(self, owner: str) -> str | None:

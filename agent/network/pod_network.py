@@ -85,7 +85,8 @@ class PodNetwork:
             mac = await asyncio.to_thread(veth.add_pod_interface, self.netns, sandbox_path, pod_uid, ip,
                                           ipaddress.ip_network(cidr).prefixlen, gateway)
         except BaseException:
-            await asyncio.to_thread(self.ipam.release, pod_uid)
+            async with self._ipam_lock:
+                await asyncio.to_thread(self.ipam.release, pod_uid)
             raise
         return PodNetworkStatus(ip=ip, gateway=gateway, mac=mac, host_interface=veth.host_veth_name(pod_uid))
 

@@ -48,6 +48,15 @@ def test_ipam_concurrent_allocators_get_distinct_addresses(tmp_path) -> None:
     assert len(set(results)) == 20
 
 
+def test_ipam_listing_skips_an_address_released_while_it_reads(tmp_path) -> None:
+    ipam = HostLocalIPAM(tmp_path)
+    kept = ipam.allocate("10.244.9.0/24", "pod-a")
+    # listed by iterdir but gone by the time it is read: what a concurrent release looks like
+    (ipam.dir / "10.244.9.77").symlink_to(ipam.dir / "vanished")
+    assert ipam.allocations() == {kept: "pod-a"}
+    assert ipam.owned_by("pod-a") == kept
+
+
 def test_mac_from_ip_and_veth_names() -> None:
     assert mac_from_ip("10.244.1.5") == "0a:58:0a:f4:01:05"
     assert host_veth_name("uid-1") == host_veth_name("uid-1") != host_veth_name("uid-2")
