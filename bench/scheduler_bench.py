@@ -32,6 +32,7 @@ import asyncio
 import collections
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -247,6 +248,7 @@ async def main() -> None:
                     print(f"  {share:5.1f}%  {frame}")
     finally:
         etcd.remove()
+        shutil.rmtree(workdir, ignore_errors=True)      # the scheduler logs of each case
 
 
 if __name__ == "__main__":
