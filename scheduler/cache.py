@@ -22,6 +22,7 @@ from typing import Any, Callable
 from scheduler.framework import Snapshot
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
+from scheduler.workloads import NO_WORKLOADS, Workloads
 
 log = logging.getLogger("scheduler.cache")
 
@@ -37,8 +38,10 @@ class _PodState:
 
 
 class SchedulerCache:
-    def __init__(self, ttl: float = ASSUMED_POD_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = ASSUMED_POD_TTL, clock: Callable[[], float] = time.monotonic,
+                 workloads: Workloads = NO_WORKLOADS) -> None:
         self.ttl = ttl
+        self.workloads = workloads
         self.clock = clock
         self._infos: dict[str, NodeInfo] = {}        # also placeholders for pods on unknown nodes
         self._real_nodes: dict[str, NodeInfo] = {}   # nodes the API knows, in a stable order
@@ -154,5 +157,5 @@ class SchedulerCache:
         NodeInfos are live objects: a decision runs without awaiting, so nothing changes under it."""
         if self._snapshot is None:
             nodes = list(self._real_nodes.values())
-            self._snapshot = Snapshot(nodes, self._image_node_counts)
+            self._snapshot = Snapshot(nodes, self._image_node_counts, workloads=self.workloads)
         return self._snapshot

@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
+from scheduler.workloads import NO_WORKLOADS, Workloads
 
 MAX_NODE_SCORE = 100
 
@@ -72,12 +73,15 @@ def unresolvable(*reasons: str, plugin: str = "") -> Status:
 
 class Snapshot:
     """What PreFilter/PreScore may look at: every node (kube-scheduler's SharedLister), the
-    nodes holding pods with (anti-)affinity terms, and on how many nodes each image is."""
+    nodes holding pods with (anti-)affinity terms, on how many nodes each image is, and the
+    workloads (Services, ReplicaSets) pods belong to (kube-scheduler's informer listers)."""
 
     def __init__(self, nodes: Sequence[NodeInfo], image_node_counts: dict[str, int] | None = None,
                  with_affinity: Sequence[NodeInfo] | None = None,
-                 with_required_anti_affinity: Sequence[NodeInfo] | None = None) -> None:
+                 with_required_anti_affinity: Sequence[NodeInfo] | None = None,
+                 workloads: Workloads = NO_WORKLOADS) -> None:
         self.nodes = nodes
+        self.workloads = workloads
         self.image_node_counts = image_node_counts or {}
         self.with_affinity = [n for n in nodes if n.pods_with_affinity] if with_affinity is None else with_affinity
         self.with_required_anti_affinity = ([n for n in nodes if n.pods_with_required_anti_affinity]

@@ -26,6 +26,7 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 from minikube_py.client.events import NORMAL, WARNING, EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
+from minikube_py.client.store import NAMESPACE_INDEX
 from minikube_py.client.rest import ApiClient
 from scheduler.algorithm import Algorithm, Decision, FitError
 from scheduler.binder import Binder
@@ -36,6 +37,7 @@ from scheduler.explain import DECISION_ANNOTATION, decision_annotation, decision
 from scheduler.framework import NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE
 from scheduler.podinfo import PodInfo, pod_info
 from scheduler.queue import QueuedPodInfo, SchedulingQueue
+from scheduler.workloads import Workloads
 
 log = logging.getLogger("scheduler")
 
@@ -79,15 +81,23 @@ class Scheduler:
         self.framework = self.config.build_framework()
         self.algorithm = Algorithm(self.framework, self.config.percentage_of_nodes_to_score)
         self.explain = explain
-        self.cache = SchedulerCache()
+        self.factory = SharedInformerFactory(api)
+        self.pods = self.factory.informer("pods")
+        self.nodes = self.factory.informer("nodes")
+        self.cache = SchedulerCache(workloads=self._workloads())
         self.queue = SchedulingQueue(self._plugins_interested_in)
         self.binder = Binder(api, bind_concurrency)
         self.events = EventSink(EventRecorder(api, self.config.scheduler_name))
         self.metrics = Metrics()
-        self.factory = SharedInformerFactory(api)
-        self.pods = self.factory.informer("pods")
-        self.nodes = self.factory.informer("nodes")
         self._background: set[asyncio.Task] = set()
+
+    def _workloads(self) -> Workloads:
+        """Services and ReplicaSets from informers: PodTopologySpread's default constraints need them."""
+        services, replica_sets = self.factory.informer("services"), self.factory.informer("replicasets")
+
+        def controller(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+            return replica_sets.get(name, namespace) if kind == "ReplicaSet" else None
+        return Workloads(lambda namespace: services.by_index(NAMESPACE_INDEX, namespace), controller)
 
     def _plugins_interested_in(self, event: str) -> set[str]:
         return {plugin.name for plugin in [*self.framework.filters, *(p for p, _ in self.framework.scorers)]

@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import sys
+from collections import Counter
 from typing import Any, AsyncIterator
 
 import aiohttp
@@ -21,6 +22,7 @@ from scheduler.explain import DECISION_ANNOTATION
 from scheduler.scheduler import Scheduler
 from tests.conftest import ROOT
 from tests.helpers import Http, namespace, pod
+from test_controller_harness import InProcessManager, replica_set
 
 TAINT = {"key": "key", "value": "value", "effect": "NoSchedule"}
 
@@ -81,6 +83,16 @@ class Cluster:
             await asyncio.sleep(0.05)
         raise AssertionError(f"pod {name} was never bound")
 
+    async def wait_all_bound(self, selector: str, count: int, attempts: int = 200) -> dict[str, str]:
+        """Pod name -> node, once `count` pods match `selector` and all are bound."""
+        for _ in range(attempts):
+            items = (await self.http.ok("GET", f"/api/v1/namespaces/{self.ns}/pods?labelSelector={selector}"))["items"]
+            placed = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in items}
+            if len(placed) == count and all(placed.values()):
+                return placed
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{count} pods {selector} were never all bound")
+
     async def wait_condition(self, name: str, attempts: int = 200) -> dict:
         for _ in range(attempts):
             for condition in (await self.get_pod(name)).get("status", {}).get("conditions") or []:
@@ -100,11 +112,14 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def running(cluster: Cluster, name: str, **options: Any) -> AsyncIterator[Scheduler]:
+async def running(cluster: Cluster, name: str, config: SchedulerConfig | None = None,
+                  **options: Any) -> AsyncIterator[Scheduler]:
     """The cluster's setup, an in-process scheduler serving `name`, and both cleaned up even on failure."""
     await cluster.setup()
     api = ApiClient(ClientConfig(server=cluster.url))
-    sched = Scheduler(api, SchedulerConfig(scheduler_name=name), **options)
+    config = config or SchedulerConfig()
+    config.scheduler_name = name
+    sched = Scheduler(api, config, **options)
     task = asyncio.create_task(sched.run())
     try:
         yield sched
@@ -171,6 +186,27 @@ async def test_pod_anti_affinity_spreads_replicas(cluster: Cluster, unique: str)
         assert len(set(nodes)) == 3
         condition = await cluster.wait_condition("web-3")
         assert condition["message"] == "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+
+
+async def test_replica_set_pods_are_spread_by_the_system_default_constraints(cluster: Cluster, unique: str):
+    """A ReplicaSet's pods carry no topologySpreadConstraints: the system default (hostname maxSkew 3,
+    ScheduleAnyway) with the ReplicaSet's selector spreads them. PodTopologySpread is the only score
+    plugin here, so without the defaults every node would tie and the placement would be random."""
+    name = f"sch-{unique}"
+    config = SchedulerConfig(score_weights={"PodTopologySpread": 2})
+    async with running(cluster, name, config):
+        for letter in "abc":
+            await cluster.node(f"{letter}-{unique}")
+        replicas = replica_set("web", 6, {"app": "web"})
+        replicas["spec"]["template"]["spec"]["schedulerName"] = name
+        manager = InProcessManager(cluster.url, ["replicaset"])
+        manager.start()
+        try:
+            await cluster.http.ok("POST", f"/apis/apps/v1/namespaces/{cluster.ns}/replicasets", replicas)
+            placed = await cluster.wait_all_bound("app=web", 6)
+        finally:
+            await manager.stop()
+        assert sorted(Counter(placed.values()).values()) == [2, 2, 2]
 
 
 async def test_insufficient_resources_then_a_node_appears(cluster: Cluster, unique: str):
