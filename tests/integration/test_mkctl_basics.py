@@ -50,6 +50,9 @@ async def test_get_prints_the_servers_table_and_objects(apiserver, http, ns):
     assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert [line.split()[:3] for line in lines[1:]] == [["db-1", "0/1", "Pending"], ["web-1", "0/1", "Pending"]]
 
+    bare = await mkctl(apiserver, "get", "pods", "-n", ns, "--no-headers")
+    assert [line.split()[0] for line in bare.out.splitlines()] == ["db-1", "web-1"]
+
     wide = await mkctl(apiserver, "get", "pods", "-n", ns, "-o", "wide", "-l", "app=web")
     assert wide.out.splitlines()[0].split()[5:7] == ["IP", "NODE"]
     assert len(wide.out.splitlines()) == 2

@@ -61,10 +61,11 @@ def parse_get_args(args: tuple[str, ...]) -> tuple[list[GetRequest], bool]:
 @click.option("-w", "--watch", is_flag=True, help="After listing, watch for changes.")
 @click.option("--watch-timeout", type=DURATION, help="Stop watching after this many seconds.")
 @click.option("--show-labels", is_flag=True, help="Show all labels as the last column.")
+@click.option("--no-headers", is_flag=True, help="Leave out the header line of tables.")
 @command_runner
 async def get(session: Session, args: tuple[str, ...], output: str | None, selector: str | None,
               field_selector: str | None, all_namespaces: bool, watch: bool, watch_timeout: float | None,
-              show_labels: bool) -> None:
+              show_labels: bool, no_headers: bool) -> None:
     """Display one or many resources."""
     requests, with_kind = parse_get_args(args)
     getter = _Getter(session, selector, field_selector, all_namespaces)
@@ -77,7 +78,7 @@ async def get(session: Session, args: tuple[str, ...], output: str | None, selec
         print_objects([], output, False)           # reports the unknown format
     else:
         options = TableOptions(wide=output == "wide", with_namespace=all_namespaces,
-                               with_kind=with_kind, show_labels=show_labels)
+                               with_kind=with_kind, show_labels=show_labels, no_headers=no_headers)
         printed = await getter.tables(requests, options)
         if watch:
             if len(requests) != 1:
@@ -142,7 +143,7 @@ class _Getter:
             if self.printed_any:
                 click.echo("")
             last = render(request.rt, table, options)
-            print_table(last.header, last.rows)
+            print_table(None if options.no_headers else last.header, last.rows)
             self.printed_any = True
         if not self.printed_any and not any(r.names for r in requests):
             self.no_resources(requests)

@@ -22,6 +22,7 @@ class TableOptions:
     with_namespace: bool = False
     with_kind: bool = False
     show_labels: bool = False
+    no_headers: bool = False
 
 
 @dataclass
