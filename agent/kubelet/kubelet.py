@@ -24,7 +24,7 @@ from agent.kubelet.node_status import NodeStatusReporter
 from agent.kubelet.pleg import PLEG
 from agent.kubelet.pod_workers import PodWorkers
 from agent.kubelet.runtime.network import NetworkPlugin, NoNetwork
-from agent.kubelet.runtime.types import Runtime
+from agent.kubelet.runtime.types import ContainerRecord, Runtime
 from agent.kubelet.services import Services
 from agent.kubelet.status import StatusManager
 from agent.kubelet.volumes import VolumeManager
@@ -127,11 +127,22 @@ class Kubelet:
         known = {p["metadata"]["uid"] for p in self.pods.list()} | self.pod_workers.active_uids()
         for record in self.runtime.pod_containers():
             if record.pod_uid not in known:
-                log.info("removing orphaned container %s of pod %s/%s", record.id[:12], record.pod_namespace,
-                         record.pod_name)
-                await self.runtime.stop_container(record.id, 0)
-                await self.runtime.remove_container(record.id)
+                await self._remove_orphan(record)
         if not self.runtime.hollow:
             for uid in self.services.volumes.pod_dirs():
                 if uid not in known:
                     self.services.volumes.tear_down(uid)
+
+    async def _remove_orphan(self, record: ContainerRecord) -> None:
+        """One orphan at a time: a container Docker refuses to remove (a "Dead" one whose
+        filesystem is busy, say) is retried next time and must not shield the others."""
+        log.info("removing orphaned container %s of pod %s/%s", record.id[:12], record.pod_namespace,
+                 record.pod_name)
+        try:
+            await self.runtime.stop_container(record.id, 0)
+            await self.runtime.remove_container(record.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("could not remove orphaned container %s of pod %s/%s (next housekeeping retries): %s",
+                        record.id[:12], record.pod_namespace, record.pod_name, e)

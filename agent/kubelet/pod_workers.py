@@ -82,9 +82,11 @@ class PodWorker:
     async def _terminate(self) -> bool:
         """Kill the pod and confirm the deletion; False when it has to be tried again."""
         try:
-            await self.syncer.kill_pod(self.pod)
+            removed = await self.syncer.kill_pod(self.pod)
             if not self.gone:
                 await self._confirm_deletion()
+            log.info("pod %s (uid %s): %d containers removed, %s", self.name, self.uid, removed,
+                     "already gone from the API" if self.gone else "deletion confirmed")
             return True
         except asyncio.CancelledError:
             raise

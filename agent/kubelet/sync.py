@@ -232,15 +232,18 @@ class PodSync:
             await self.services.network.teardown(pod_ref(self.pod), sandbox)
             await self.services.runtime.stop_container(sandbox.id, 0)
 
-    async def kill_pod(self, pod: dict[str, Any]) -> None:
-        """Stop everything of the pod (graceful), then remove its containers and volumes."""
+    async def kill_pod(self, pod: dict[str, Any]) -> int:
+        """Stop everything of the pod (graceful), then remove its containers and volumes;
+        how many containers were removed."""
         self.pod = pod
         records = self.services.runtime.pod_containers(pod["metadata"]["uid"])
         await self._stop_all(records, current_sandbox(records), "the pod is being deleted")
-        for record in self.services.runtime.pod_containers(pod["metadata"]["uid"]):
+        remaining = self.services.runtime.pod_containers(pod["metadata"]["uid"])
+        for record in remaining:
             await self.services.runtime.remove_container(record.id)
         self.services.volumes.tear_down(pod["metadata"]["uid"])
         self.services.status.forget(pod["metadata"]["uid"])
+        return len(remaining)
 
     async def _remove_old_containers(self, records: list[ContainerRecord]) -> None:
         """Keep the current and the previous container of each name (for lastState and
