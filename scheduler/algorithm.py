@@ -7,6 +7,8 @@ numFeasibleNodesToFind, prioritizeNodes, selectHost) and FitError (framework/typ
    every node buys little and costs a lot (percentageOfNodesToScore).
 2. Score the feasible nodes with every score plugin, normalize, weigh, sum.
 3. Pick the highest total; ties are broken at random.
+A pod nominated to a node (it preempted there, nominator.py) tries that node
+first and takes it when it fits (kube-scheduler's evaluateNominatedNode).
 No node fits: a FitError whose message counts the reasons, kube-scheduler's form:
 `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {k: v}.`
 Everything here is synchronous: on our single event loop a decision sees one
@@ -17,10 +19,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
-from scheduler.framework import CycleState, Framework, Snapshot, Status
+from scheduler.framework import CycleState, FilterPlugin, Framework, Snapshot, Status
 from scheduler.nodeinfo import NodeInfo
+from scheduler.nominator import Nominator
 from scheduler.podinfo import PodInfo
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -59,9 +62,12 @@ class Decision:
 
 
 class FitError(Exception):
-    def __init__(self, pod: PodInfo, decision: Decision) -> None:
+    def __init__(self, pod: PodInfo, decision: Decision, state: CycleState | None = None,
+                 filters: list[FilterPlugin] | None = None) -> None:
         self.pod = pod
         self.decision = decision
+        self.state: CycleState = state or {}             # what PostFilter (preemption) needs
+        self.filters: list[FilterPlugin] = filters or []  # the filters this pod ran (None: PreFilter said no)
         super().__init__(fit_error_message(decision.total_nodes, decision.reason_counts()))
 
     @property
@@ -80,8 +86,9 @@ def fit_error_message(total_nodes: int, reasons: Counter[str]) -> str:
 
 class Algorithm:
     def __init__(self, framework: Framework, percentage_of_nodes_to_score: int = 0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, nominator: Nominator | None = None) -> None:
         self.framework = framework
+        self.nominator = nominator if nominator is not None else Nominator()
         self.percentage = percentage_of_nodes_to_score
         self.next_start_node_index = 0
         self.rng = rng or random.Random()
@@ -92,9 +99,9 @@ class Algorithm:
         if not snapshot.nodes:
             raise FitError(pod, decision)
         state: CycleState = {}
-        self._find_feasible(state, pod, snapshot, decision)
+        active = self._find_feasible(state, pod, snapshot, decision)
         if not decision.feasible:
-            raise FitError(pod, decision)
+            raise FitError(pod, decision, state, active)
         if len(decision.feasible) == 1:
             decision.node = decision.feasible[0].name      # kube-scheduler skips scoring here too
             decision.totals = [0]
@@ -104,13 +111,24 @@ class Algorithm:
         decision.node = self._select_host(decision)
         return decision
 
-    def _find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot, decision: Decision) -> None:
+    def post_filter(self, error: FitError, snapshot: Snapshot) -> Any:
+        """PostFilter after a FitError (preemption); None when it cannot help or PreFilter said no."""
+        if not error.filters or not self.framework.post_filters:
+            return None
+        return self.framework.run_post_filters(error.state, error.pod, snapshot, error.decision.rejected,
+                                               error.filters, self.nominator)
+
+    def _find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot,
+                       decision: Decision) -> list[FilterPlugin]:
+        """Fill decision.feasible/rejected; the filters that ran ([] when PreFilter rejected the pod)."""
         nodes = snapshot.nodes
         active, rejection = self.framework.run_pre_filter(state, pod, snapshot)
         if rejection is not None:
             decision.rejected = {node.name: rejection for node in nodes}
             decision.evaluated = len(nodes)
-            return
+            return []
+        if self._fits_nominated_node(state, active, pod, snapshot, decision):
+            return active
         wanted = num_feasible_nodes_to_find(len(nodes), self.percentage)
         count = len(nodes)
         start = self.next_start_node_index % count
@@ -121,11 +139,26 @@ class Algorithm:
             batch = _round_robin_slice(nodes, start + evaluated, min(wanted - len(decision.feasible),
                                                                      count - evaluated))
             evaluated += len(batch)
-            decision.feasible += self.framework.run_filters(active, state, pod, batch, rejected)
+            decision.feasible += self.framework.run_filters_with_nominated_pods(active, state, pod, batch, rejected,
+                                                                                self.nominator)
         decision.rejected = {node.name: rejected[node.name] for node in
                              _round_robin_slice(nodes, start, evaluated) if node.name in rejected} if rejected else {}
         decision.evaluated = evaluated
         self.next_start_node_index = (start + evaluated) % count
+        return active
+
+    def _fits_nominated_node(self, state: CycleState, active: list[FilterPlugin], pod: PodInfo,
+                             snapshot: Snapshot, decision: Decision) -> bool:
+        """A nominated pod whose node now fits goes there, without looking further."""
+        name = self.nominator.node_of(pod.key) or pod.nominated_node_name
+        node = snapshot.node(name) if name else None
+        if node is None:
+            return False
+        rejected: dict[str, Status] = {}
+        decision.feasible = self.framework.run_filters_with_nominated_pods(active, state, pod, [node], rejected,
+                                                                           self.nominator)
+        decision.evaluated = 1
+        return bool(decision.feasible)
 
     def _select_host(self, decision: Decision) -> str:
         """The highest total; among equal ones a uniformly random one (kube-scheduler samples a

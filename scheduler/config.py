@@ -9,6 +9,8 @@
       plugins:
         filter:
           disabled: [{name: NodePorts}]  # "*" disables all defaults
+        postFilter:
+          disabled: [{name: DefaultPreemption}]        # no preemption
         score:
           enabled: [{name: ImageLocality, weight: 5}]   # changes a weight, or adds a plugin
           disabled: [{name: NodeResourcesBalancedAllocation}]
@@ -23,8 +25,8 @@ from typing import Any
 
 import yaml
 
-from scheduler.framework import FilterPlugin, Framework, ScorePlugin
-from scheduler.plugins import DEFAULT_FILTERS, DEFAULT_SCORE_WEIGHTS, REGISTRY
+from scheduler.framework import FilterPlugin, Framework, Plugin, PostFilterPlugin, ScorePlugin
+from scheduler.plugins import DEFAULT_FILTERS, DEFAULT_POST_FILTERS, DEFAULT_SCORE_WEIGHTS, REGISTRY
 
 
 class ConfigError(ValueError):
@@ -38,6 +40,7 @@ class SchedulerConfig:
     filters: list[str] = field(default_factory=lambda: [cls.name for cls in DEFAULT_FILTERS])
     score_weights: dict[str, int] = field(
         default_factory=lambda: {cls.name: weight for cls, weight in DEFAULT_SCORE_WEIGHTS.items()})
+    post_filters: list[str] = field(default_factory=lambda: [cls.name for cls in DEFAULT_POST_FILTERS])
     plugin_args: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def build_framework(self) -> Framework:
@@ -50,7 +53,7 @@ class SchedulerConfig:
             return instances[name]
         filters = [instance(name) for name in self.filters]
         scorers = [(instance(name), weight) for name, weight in self.score_weights.items() if weight > 0]
-        return Framework(filters, scorers)
+        return Framework(filters, scorers, [instance(name) for name in self.post_filters])
 
 
 def load_config(path: str | None, scheduler_name: str = "default-scheduler") -> SchedulerConfig:
@@ -87,18 +90,22 @@ def _apply_profile(config: SchedulerConfig, profile: dict[str, Any]) -> None:
     config.scheduler_name = profile.get("schedulerName") or config.scheduler_name
     plugins = profile.get("plugins") or {}
     config.filters = _apply_filter_section(config.filters, plugins.get("filter") or {})
+    config.post_filters = _apply_filter_section(config.post_filters, plugins.get("postFilter") or {},
+                                                PostFilterPlugin)
     config.score_weights = _apply_score_section(config.score_weights, plugins.get("score") or {})
     for entry in profile.get("pluginConfig") or []:
         if isinstance(entry, dict) and entry.get("name") in REGISTRY:
             config.plugin_args[entry["name"]] = entry.get("args") or {}
 
 
-def _apply_filter_section(filters: list[str], section: dict[str, Any]) -> list[str]:
+def _apply_filter_section(filters: list[str], section: dict[str, Any],
+                          kind: type[Plugin] = FilterPlugin) -> list[str]:
+    """An ordered extension point's section (filter, postFilter)."""
     disabled = {e["name"] for e in _names(section, "disabled")}
     kept = [] if "*" in disabled else [name for name in filters if name not in disabled]
     for entry in _names(section, "enabled"):
-        if not issubclass(REGISTRY[entry["name"]], FilterPlugin):
-            raise ConfigError(f"{entry['name']} is not a filter plugin")
+        if not issubclass(REGISTRY[entry["name"]], kind):
+            raise ConfigError(f"{entry['name']} is not a {'filter' if kind is FilterPlugin else 'postFilter'} plugin")
         if entry["name"] not in kept:
             kept.append(entry["name"])
     return kept

@@ -12,11 +12,18 @@ plugins (scheduler/plugins/, one file each):
                 say so with `rejects_only_restricted_nodes`, and are run only on
                 nodes that have such a restriction (NodeInfo.restricted, kept by
                 the cache); on any other node they could only answer yes.
-    PostFilter  when no node fits (kube-scheduler: preemption). We have none.
+    PostFilter  when no node fits: DefaultPreemption (plugins/default_preemption.py)
+                looks for lower-priority pods to evict so the pod fits.
     PreScore    once per pod, over the feasible nodes: precompute, or Skip
     Score       each feasible node gets an integer; then NormalizeScore maps each
                 plugin's scores to 0..100, and the framework multiplies by the
                 plugin's weight and sums.
+
+Nominated pods (nominator.py): a node's filters also see the pods nominated to
+it with at least the pod's priority, as kube-scheduler's
+RunFilterPluginsWithNominatedPods; only node-local filters do (kube-scheduler
+also feeds them to the PreFilter state of InterPodAffinity/PodTopologySpread
+through PreFilterExtensions.AddPod; we do not).
 
 Filter and Score run plugin by plugin over a batch of nodes (filter_nodes,
 score_nodes), not node by node: the per-pod values are read once per batch and
@@ -33,9 +40,10 @@ decision), exactly like kube-scheduler's framework.CycleState.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 from scheduler.nodeinfo import NodeInfo
+from scheduler.nominator import Nominator
 from scheduler.podinfo import PodInfo
 from scheduler.workloads import NO_WORKLOADS, Workloads
 
@@ -86,6 +94,12 @@ class Snapshot:
         self.with_affinity = [n for n in nodes if n.pods_with_affinity] if with_affinity is None else with_affinity
         self.with_required_anti_affinity = ([n for n in nodes if n.pods_with_required_anti_affinity]
                                             if with_required_anti_affinity is None else with_required_anti_affinity)
+        self._by_name: dict[str, NodeInfo] | None = None
+
+    def node(self, name: str) -> NodeInfo | None:
+        if self._by_name is None:
+            self._by_name = {node.name: node for node in self.nodes}
+        return self._by_name.get(name)
 
 
 CycleState = dict[str, Any]
@@ -147,16 +161,30 @@ def default_normalize(scores: list[int], reverse: bool = False) -> None:
         scores[i] = MAX_NODE_SCORE - scaled if reverse else scaled
 
 
+# "Does the pod fit on this NodeInfo?" with the cycle's filters: None = yes, else the first rejection.
+Fits = Callable[[NodeInfo], "Status | None"]
+
+
+class PostFilterPlugin(Plugin):
+    def post_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot, statuses: dict[str, Status],
+                    fits: Fits, nominator: Nominator) -> Any:
+        """Called when no node fits (`statuses`: each node's rejection); a result, or None."""
+        return None
+
+
 class Framework:
     """The enabled plugins of one profile, in order, with their score weights."""
 
-    def __init__(self, filters: Iterable[FilterPlugin], scorers: Iterable[tuple[ScorePlugin, int]]) -> None:
+    def __init__(self, filters: Iterable[FilterPlugin], scorers: Iterable[tuple[ScorePlugin, int]],
+                 post_filters: Iterable[PostFilterPlugin] = ()) -> None:
         self.filters = list(filters)
         self.scorers = list(scorers)
+        self.post_filters = list(post_filters)
 
     @property
     def plugin_names(self) -> list[str]:
-        return [p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
+        return ([p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
+                + [p.name for p in self.post_filters])
 
     def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot
                        ) -> tuple[list[FilterPlugin], Status | None]:
@@ -189,6 +217,44 @@ class Framework:
                 passed = [node for node in passed if node.name not in failed]
                 restricted = [node for node in restricted if node.name not in failed]
         return passed
+
+    @classmethod
+    def run_filters_with_nominated_pods(cls, active: list[FilterPlugin], state: CycleState, pod: PodInfo,
+                                        nodes: Sequence[NodeInfo], rejected: dict[str, Status],
+                                        nominator: Nominator) -> list[NodeInfo]:
+        """run_filters, then each passing node that has pods nominated to it (of at least this pod's
+        priority) is tried again with them placed on it: the pod must fit beside them too."""
+        passed = cls.run_filters(active, state, pod, nodes, rejected)
+        if not nominator:
+            return passed
+        kept = []
+        for node in passed:
+            nominated = nominator.nominated_for(pod, node.name)
+            status = cls.fits(active, state, pod, node.clone(extra=nominated)) if nominated else None
+            if status is None:
+                kept.append(node)
+            else:
+                rejected[node.name] = status
+        return kept
+
+    @classmethod
+    def fits(cls, active: list[FilterPlugin], state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        """One node's verdict (often a NodeInfo.clone())."""
+        rejected: dict[str, Status] = {}
+        cls.run_filters(active, state, pod, [node], rejected)
+        return rejected.get(node.name)
+
+    def run_post_filters(self, state: CycleState, pod: PodInfo, snapshot: Snapshot, statuses: dict[str, Status],
+                         active: list[FilterPlugin], nominator: Nominator) -> Any:
+        """The first PostFilter plugin's result, or None (kube-scheduler stops at the first success)."""
+        def fits(node: NodeInfo) -> Status | None:
+            nominated = nominator.nominated_for(pod, node.name)
+            return self.fits(active, state, pod, node.clone(extra=nominated) if nominated else node)
+        for plugin in self.post_filters:
+            result = plugin.post_filter(state, pod, snapshot, statuses, fits, nominator)
+            if result is not None:
+                return result
+        return None
 
     def run_scores(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo],
                    snapshot: Snapshot) -> dict[str, list[int]]:

@@ -58,6 +58,17 @@ class NodeInfo:
         self.restricted = (self.unschedulable or self.ready not in (None, "True")
                            or any(taint.get("effect") in RESTRICTING_TAINT_EFFECTS for taint in self.taints))
 
+    def clone(self, without: set[str] = frozenset(), extra: list[PodInfo] = ()) -> "NodeInfo":
+        """A copy to try "what if" on (preemption, nominated pods): minus the pods keyed in
+        `without`, plus `extra`. The node object is shared, the pod bookkeeping is the copy's own."""
+        copy = NodeInfo(self.node)
+        for key, pod in self.pods.items():
+            if key not in without:
+                copy.add_pod(pod)
+        for pod in extra:
+            copy.add_pod(pod)
+        return copy
+
     # ---- pods -------------------------------------------------------------------------
 
     def add_pod(self, pod: PodInfo) -> None:

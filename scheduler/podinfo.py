@@ -13,6 +13,7 @@ from minikube_py.api.selectors import NOTHING, LabelSelector, SelectorError, lab
 from scheduler.resources import Resource, non_zero_requests, pod_requests
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
+PREEMPT_LOWER_PRIORITY, PREEMPT_NEVER = "PreemptLowerPriority", "Never"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class PodInfo:
     preferred_affinity: tuple[AffinityTerm, ...] = ()
     preferred_anti_affinity: tuple[AffinityTerm, ...] = ()
     spread_constraints: tuple[SpreadConstraint, ...] = field(default=())
+    preemption_policy: str = PREEMPT_LOWER_PRIORITY
+    nominated_node_name: str = ""           # status.nominatedNodeName: where it preempted
+    start_time: str = ""                    # status.startTime, else creationTimestamp (RFC 3339 sorts)
 
     @property
     def has_affinity(self) -> bool:
@@ -77,7 +81,7 @@ class PodInfo:
 
 
 def pod_info(pod: dict[str, Any]) -> PodInfo:
-    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    meta, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     namespace = meta.get("namespace") or "default"
     affinity = spec.get("affinity") or {}
     pod_affinity, pod_anti_affinity = affinity.get("podAffinity") or {}, affinity.get("podAntiAffinity") or {}
@@ -99,6 +103,9 @@ def pod_info(pod: dict[str, Any]) -> PodInfo:
         preferred_affinity=_terms(pod_affinity, "preferred", namespace),
         preferred_anti_affinity=_terms(pod_anti_affinity, "preferred", namespace),
         spread_constraints=_spread_constraints(spec.get("topologySpreadConstraints") or []),
+        preemption_policy=spec.get("preemptionPolicy") or PREEMPT_LOWER_PRIORITY,
+        nominated_node_name=status.get("nominatedNodeName") or "",
+        start_time=status.get("startTime") or meta.get("creationTimestamp") or "",
     )
 
 

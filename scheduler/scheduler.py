@@ -10,7 +10,9 @@ The loop (scheduleOne): pop the next pod, run the decision (algorithm.py)
 synchronously, assume the pod on the chosen node, start the binding in the
 background (binder.py) and go on with the next pod. When no node fits:
 PodScheduled=False/Unschedulable with kube-scheduler's message (pods/status),
-a `FailedScheduling` Warning event, and the pod waits in the unschedulable set.
+a `FailedScheduling` Warning event, and the pod waits in the unschedulable set;
+if PostFilter (plugins/default_preemption.py) finds lower-priority victims, the
+pod is nominated to their node (nominator.py) and they are deleted.
 
 Restart-safe by construction: all state is rebuilt from the API on start, and
 the API server refuses a second binding (409), which we take as "done by someone".
@@ -36,6 +38,8 @@ from minikube_py.client.event_sink import EventSink
 from scheduler.explain import DECISION_ANNOTATION, decision_annotation, decision_table
 from scheduler.framework import NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE
 from scheduler.podinfo import PodInfo, pod_info
+from scheduler.nominator import Nominator
+from scheduler.plugins.default_preemption import Preemption, evict
 from scheduler.queue import QueuedPodInfo, SchedulingQueue
 from scheduler.workloads import Workloads
 
@@ -52,6 +56,7 @@ class Metrics:
     attempts: int = 0
     scheduled: int = 0
     unschedulable: int = 0
+    preemptions: int = 0
     bind_errors: int = 0
     algorithm_seconds: float = 0.0       # time inside scheduling cycles (the decision alone)
 
@@ -79,7 +84,9 @@ class Scheduler:
         self.api = api
         self.config = config or SchedulerConfig()
         self.framework = self.config.build_framework()
-        self.algorithm = Algorithm(self.framework, self.config.percentage_of_nodes_to_score)
+        self.nominator = Nominator()
+        self.algorithm = Algorithm(self.framework, self.config.percentage_of_nodes_to_score,
+                                   nominator=self.nominator)
         self.explain = explain
         self.factory = SharedInformerFactory(api)
         self.pods = self.factory.informer("pods")
@@ -153,16 +160,19 @@ class Scheduler:
             return
         cycle = self.queue.scheduling_cycle
         started = time.perf_counter()
+        snapshot = self.cache.snapshot()
         try:
-            decision = self.algorithm.schedule(pod, self.cache.snapshot())
+            decision = self.algorithm.schedule(pod, snapshot)
         except FitError as error:
+            preemption = self.algorithm.post_filter(error, snapshot)
             self._account(started)
             self._explain(pod, error.decision)
-            self._handle_unschedulable(queued, error, cycle)
+            self._handle_unschedulable(queued, error, cycle, preemption)
             return
         self._account(started)
         self._explain(pod, decision)
         self.cache.assume_pod(pod, decision.node)
+        self.nominator.delete(pod.key)
         annotations = {DECISION_ANNOTATION: decision_annotation(decision)}
         self.binder.bind(pod, decision.node, annotations,
                          lambda error: self._binding_done(queued, decision.node, error))
@@ -201,25 +211,45 @@ class Scheduler:
 
     # ---- no node fits ---------------------------------------------------------------------
 
-    def _handle_unschedulable(self, queued: QueuedPodInfo, error: FitError, cycle: int) -> None:
+    def _handle_unschedulable(self, queued: QueuedPodInfo, error: FitError, cycle: int,
+                              preemption: Preemption | None = None) -> None:
+        """The pod waits; when PostFilter found victims, it is nominated to their node (in memory now, so
+        the next decisions keep the space for it), then the API learns it and the victims are deleted."""
+        pod = queued.pod
         self.metrics.unschedulable += 1
         self.queue.add_unschedulable(queued, error.plugins, cycle)
         message = str(error)
-        log.info("unable to schedule %s: %s", queued.pod.key, message)
-        self.events.emit(queued.pod.obj, WARNING, "FailedScheduling", message)
-        self._spawn(self._record_unschedulable(queued.pod, message, decision_annotation(error.decision)))
+        log.info("unable to schedule %s: %s", pod.key, message)
+        self.events.emit(pod.obj, WARNING, "FailedScheduling", message)
+        if preemption is None:
+            self._spawn(self._record_unschedulable(pod, message, decision_annotation(error.decision)))
+            return
+        self.metrics.preemptions += 1
+        self.nominator.add(pod, preemption.node)
+        for lower in preemption.lower_nominated:
+            self.nominator.delete(lower.key)
+        self._spawn(self._preempt(pod, message, decision_annotation(error.decision), preemption))
 
-    async def _record_unschedulable(self, pod: PodInfo, message: str, annotation: str) -> None:
-        """PodScheduled=False (only when it changes, as kube-scheduler's updatePod) and the decision
-        annotation; both are off the hot path: a failed pod waits for backoff anyway."""
+    async def _preempt(self, pod: PodInfo, message: str, annotation: str, preemption: Preemption) -> None:
+        await self._record_unschedulable(pod, message, annotation, preemption.node)
+        await evict(self.api, self.events, pod, preemption)
+
+    async def _record_unschedulable(self, pod: PodInfo, message: str, annotation: str,
+                                    nominated_node: str | None = None) -> None:
+        """PodScheduled=False (only when it changes, as kube-scheduler's updatePod), status.nominatedNodeName
+        after a preemption, and the decision annotation; off the hot path: a failed pod waits anyway."""
         current = self.pods.get(pod.name, pod.namespace) or pod.obj
         client = self.api.resource("pods", pod.namespace)
         try:
+            status: dict[str, Any] = {}
             if _scheduled_condition(current) != ("False", "Unschedulable", message):
-                condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                             "message": message, "lastProbeTime": None,
-                             "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-                await client.patch_status(pod.name, {"status": {"conditions": [condition]}}, "strategic")
+                status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                         "message": message, "lastProbeTime": None,
+                                         "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]
+            if nominated_node and (current.get("status") or {}).get("nominatedNodeName") != nominated_node:
+                status["nominatedNodeName"] = nominated_node
+            if status:
+                await client.patch_status(pod.name, {"status": status}, "strategic")
             annotations = (current.get("metadata") or {}).get("annotations") or {}
             if annotations.get(DECISION_ANNOTATION) != annotation:
                 await self._annotate(pod, {DECISION_ANNOTATION: annotation})
@@ -248,9 +278,12 @@ class Scheduler:
         pod = pod_info(obj)
         if self._responsible_for(pod):
             self.queue.add(pod)
+            if pod.nominated_node_name:              # nominated before a restart
+                self.nominator.add(pod, pod.nominated_node_name)
 
     def _on_pod_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         pod = pod_info(new)
+        self._update_nomination(old, pod)
         if _is_assigned(new):
             self.queue.delete(pod.key)
             if _is_finished(new):
@@ -264,9 +297,23 @@ class Scheduler:
         elif not self.cache.is_assumed(pod.key):
             self.queue.update(pod)
 
+    def _update_nomination(self, old: dict[str, Any], pod: PodInfo) -> None:
+        """kube-scheduler's UpdateNominatedPod: a bound or foreign pod has none; a nominatedNodeName set
+        or changed in the API wins; one removed in the API is removed; else ours is kept (the API may
+        not show it yet)."""
+        if pod.node_name or not self._responsible_for(pod):
+            self.nominator.delete(pod.key)
+        elif pod.nominated_node_name:
+            self.nominator.add(pod, pod.nominated_node_name)
+        elif (old.get("status") or {}).get("nominatedNodeName"):
+            self.nominator.delete(pod.key)
+        elif (node := self.nominator.node_of(pod.key)) is not None:
+            self.nominator.add(pod, node)               # the newer PodInfo
+
     def _on_pod_delete(self, obj: dict[str, Any]) -> None:
         key = pod_info(obj).key
         self.queue.delete(key)
+        self.nominator.delete(key)
         if self.cache.has_pod(key):
             self.cache.remove_pod(key)
             self.queue.move_all_to_active_or_backoff(POD_DELETE)

@@ -4,8 +4,9 @@ what order, and with what weight each scores.
 """
 from __future__ import annotations
 
-from scheduler.framework import FilterPlugin, Plugin, ScorePlugin
+from scheduler.framework import FilterPlugin, Plugin, PostFilterPlugin, ScorePlugin
 from scheduler.plugins.balanced_allocation import BalancedAllocation
+from scheduler.plugins.default_preemption import DefaultPreemption
 from scheduler.plugins.image_locality import ImageLocality
 from scheduler.plugins.inter_pod_affinity import InterPodAffinity
 from scheduler.plugins.node_affinity import NodeAffinity
@@ -29,6 +30,9 @@ DEFAULT_SCORE_WEIGHTS: dict[type[ScorePlugin], int] = {
     NodeResourcesFit: 1, BalancedAllocation: 1, ImageLocality: 1,
 }
 
+# When no node fits.
+DEFAULT_POST_FILTERS: list[type[PostFilterPlugin]] = [DefaultPreemption]
+
 REGISTRY: dict[str, type[Plugin]] = {
-    cls.name: cls for cls in [*DEFAULT_FILTERS, *DEFAULT_SCORE_WEIGHTS]
+    cls.name: cls for cls in [*DEFAULT_FILTERS, *DEFAULT_SCORE_WEIGHTS, *DEFAULT_POST_FILTERS]
 }

@@ -209,6 +209,74 @@ async def test_replica_set_pods_are_spread_by_the_system_default_constraints(clu
         assert sorted(Counter(placed.values()).values()) == [2, 2, 2]
 
 
+PRIORITY_CLASSES = "/apis/scheduling.k8s.io/v1/priorityclasses"
+
+
+@contextlib.asynccontextmanager
+async def priority_class(cluster: Cluster, name: str, value: int) -> AsyncIterator[str]:
+    await cluster.http.ok("POST", PRIORITY_CLASSES, {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                                     "metadata": {"name": name}, "value": value})
+    try:
+        yield name
+    finally:
+        await cluster.http.delete(f"{PRIORITY_CLASSES}/{name}")
+
+
+async def _fill_node_then_preempt(cluster: Cluster, unique: str, name: str, **victim_spec: Any) -> tuple[str, dict]:
+    """A 1-CPU node full of two priority-0 pods (500m each), then a priority-1000 pod of 500m: one victim.
+    Returns the node and the preemptor as the API shows it once nominated."""
+    node = f"a-{unique}"
+    await cluster.node(node, cpu="1")
+    for low in ("low-1", "low-2"):
+        await cluster.pod(low, name, cpu="500m", **victim_spec)
+        assert await cluster.wait_bound(low) == node
+    await cluster.pod("high", name, cpu="500m", priorityClassName=f"high-{unique}")
+    for _ in range(200):
+        preemptor = await cluster.get_pod("high")
+        if preemptor["status"].get("nominatedNodeName"):
+            return node, preemptor
+        await asyncio.sleep(0.05)
+    raise AssertionError("the preemptor was never nominated")
+
+
+async def test_preemption_evicts_a_lower_priority_pod_and_binds_the_preemptor(cluster: Cluster, unique: str):
+    """The victims' own grace period is used (kube-scheduler deletes with default options): 0 here, so
+    the API server removes the victim at once; with no agent, a longer grace would keep it terminating."""
+    name = f"sch-{unique}"
+    async with running(cluster, name), priority_class(cluster, f"high-{unique}", 1000):
+        node, preemptor = await _fill_node_then_preempt(cluster, unique, name, terminationGracePeriodSeconds=0)
+        assert preemptor["spec"]["priority"] == 1000 and preemptor["status"]["nominatedNodeName"] == node
+        assert await cluster.wait_bound("high") == node
+        left = {p["metadata"]["name"] for p in
+                (await cluster.http.ok("GET", f"/api/v1/namespaces/{cluster.ns}/pods"))["items"]}
+        assert len(left & {"low-1", "low-2"}) == 1                  # one victim was enough
+        (victim,) = {"low-1", "low-2"} - left
+        events = [e for e in await cluster.events("Preempted") if e["involvedObject"]["name"] == victim]
+        assert events[0]["type"] == "Normal"
+        assert events[0]["message"] == f"Preempted by pod {preemptor['metadata']['uid']} on node {node}"
+
+
+async def test_preemptor_waits_for_terminating_victims(cluster: Cluster, unique: str):
+    """Victims with the default grace period stay terminating until their node's agent confirms; the
+    preemptor stays nominated meanwhile and is bound once the test, playing the agent, confirms."""
+    name = f"sch-{unique}"
+    async with running(cluster, name), priority_class(cluster, f"high-{unique}", 1000):
+        node, _ = await _fill_node_then_preempt(cluster, unique, name)
+        terminating = []
+        for _ in range(200):
+            pods = [await cluster.get_pod(low) for low in ("low-1", "low-2")]
+            terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")]
+            if terminating:
+                break
+            await asyncio.sleep(0.05)
+        assert len(terminating) == 1
+        assert await cluster.node_of("high") is None
+        victim = terminating[0]["metadata"]["name"]
+        await cluster.http.ok("DELETE", f"/api/v1/namespaces/{cluster.ns}/pods/{victim}",
+                              {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0})
+        assert await cluster.wait_bound("high") == node
+
+
 async def test_insufficient_resources_then_a_node_appears(cluster: Cluster, unique: str):
     name = f"sch-{unique}"
     async with running(cluster, name):
