@@ -166,6 +166,13 @@ def rollout_finished(lab: LabConfig) -> bool:
 
 
 def test_a_rolling_update_keeps_the_service_answering(lab: LabConfig) -> None:
+    """No request fails while every pod is replaced, as in Kubernetes: a new pod gets traffic
+    only once its readiness probe passes; a terminating pod leaves the Endpoints at once (here
+    within 0.5 s of its deletionTimestamp under a load average of 20) and keeps serving for its
+    preStop `sleep 2` while every node's proxy drops it (examples/hello.yaml). Like Kubernetes,
+    nothing guarantees the proxies are done within the preStop delay: on a machine loaded far
+    beyond that, a request can still reach a pod that has exited; each failure says when and how
+    it failed (refused/reset: a pod gone from behind a rule; timed out: maybe only the load)."""
     eventually(lambda: running_hello_pods(lab), "the hello pods", timeout=60)
     node_port = api(lab, "/api/v1/namespaces/default/services/hello")["spec"]["ports"][0]["nodePort"]
     before = {p["metadata"]["name"] for p in running_hello_pods(lab)}
