@@ -67,9 +67,10 @@ async def serve_watch(request: web.Request, store: Store, cache: WatchCache, inf
     bookmark_every = config.get("bookmark_interval", 10.0)
     response = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
-    await response.prepare(request)
-    log.debug("watch %s ns=%s from rv=%s (%d watchers)", rt.plural, info.namespace, after, cache.watcher_count())
     try:
+        await response.prepare(request)          # the client may already be gone: same as a disconnect
+        log.debug("watch %s ns=%s from rv=%s (%d watchers)", rt.plural, info.namespace, after,
+                  cache.watcher_count())
         await _pump(request, response, watcher, time.monotonic() + timeout,
                     bookmark_every if query.allow_bookmarks else None, rt, table_version)
     except (ConnectionResetError, asyncio.CancelledError):
