@@ -18,7 +18,8 @@ make room. For a pod that may preempt:
    victim priorities, the fewest victims, the latest start among its most
    important victims; then the first one.
 4. Prepare (prepareCandidate, `evict`): each victim is deleted through the API
-   with its own grace period (plain delete, as kube-scheduler) and gets a
+   with its own grace period (no gracePeriodSeconds, as kube-scheduler; we add
+   a uid precondition so a same-named replacement is never hit) and gets a
    Normal `Preempted` Event "Preempted by pod <uid> on node <node>"; pods of
    lower priority nominated to that node lose their nomination. The scheduler
    nominates the preemptor (status.nominatedNodeName, nominator.py), whose
@@ -34,6 +35,11 @@ Simplified, compared with kube-scheduler:
   victims themselves; it only misses such chances, it never evicts in vain for
   resources, ports or node-local reasons.
 - A pod without status.startTime counts as started at its creationTimestamp.
+- Victims get no DisruptionTarget condition before their deletion.
+- Victims are deleted after the scheduling cycle, in the background (so is
+  kube-scheduler's async preemption); should the preemptor be retried before
+  all deletions are seen, it may pick the same victims again (a second delete
+  finds them gone or terminating). Backoff (1 s first) makes that rare.
 - The FitError message does not get kube-scheduler's "preemption: ..." suffix.
 """
 from __future__ import annotations
