@@ -73,13 +73,24 @@ def prepare_create(rt: ResourceType, obj: Object, namespace: str | None) -> None
         meta["generation"] = 1
 
 
-def prepare_update(rt: ResourceType, new: Object, old: Object) -> None:
-    """Keep the server-owned metadata of `old`; bump generation when the spec changed."""
+def check_uid_unchanged(rt: ResourceType, new: Object, old: Object) -> None:
+    """A write that names another uid is refused (422): this is how the kubelet's status
+    patch, which carries the pod's uid, can never land on a new pod of the same name."""
+    _check_immutable(rt, new, old, ("uid",))
+
+
+def _check_immutable(rt: ResourceType, new: Object, old: Object, keys: tuple[str, ...]) -> None:
     meta, old_meta = new["metadata"], old["metadata"]
-    for key in ("name", "namespace", "uid"):
+    for key in keys:
         if meta.get(key) not in (None, old_meta.get(key)):
             raise errors.invalid(rt.kind, str(old_meta.get("name")), [
                 errors.cause(f"metadata.{key}", "field is immutable")], rt.group)
+
+
+def prepare_update(rt: ResourceType, new: Object, old: Object) -> None:
+    """Keep the server-owned metadata of `old`; bump generation when the spec changed."""
+    meta, old_meta = new["metadata"], old["metadata"]
+    _check_immutable(rt, new, old, ("name", "namespace", "uid"))
     for key in (*_SERVER_OWNED, "name", "namespace"):
         if key in old_meta:
             meta[key] = old_meta[key]

@@ -135,6 +135,7 @@ class Updater:
     def prepare(self, strategy: Strategy, new: Object, old: Object, subresource: str | None) -> Object:
         rt = strategy.rt
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        objectmeta.check_uid_unchanged(rt, new, old)     # every subresource too: kubelet relies on it
         if subresource == "status":
             new = strategy.prepare_for_status_update(new, old)
         elif subresource == "finalize":

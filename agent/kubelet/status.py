@@ -190,10 +190,11 @@ class StatusManager:
         _keep_transition_times(status, old)
         if status == self._sent.get(meta["uid"]):
             return False
-        try:
-            await self.api.resource("pods", meta["namespace"]).patch_status(meta["name"], {"status": status})
+        try:   # the uid makes the patch fail on a new pod of the same name (kubelet's PatchPodStatus)
+            await self.api.resource("pods", meta["namespace"]).patch_status(
+                meta["name"], {"metadata": {"uid": meta["uid"]}, "status": status})
         except ApiError as e:
-            if e.code != 404:
+            if e.code != 404 and not _another_pod(e):
                 raise
             return False
         self._sent[meta["uid"]] = status
@@ -201,3 +202,9 @@ class StatusManager:
 
     def forget(self, uid: str) -> None:
         self._sent.pop(uid, None)
+
+
+def _another_pod(error: ApiError) -> bool:
+    """The API server refused the patch's uid: the name now belongs to a new pod."""
+    causes = (error.details or {}).get("causes") or []
+    return error.code == 422 and any(c.get("field") == "metadata.uid" for c in causes)

@@ -75,6 +75,19 @@ async def test_status_and_spec_are_updated_separately(http, ns):
     assert d["metadata"]["generation"] == 1
 
 
+async def test_a_status_patch_naming_another_uid_is_refused(http, ns):
+    """kubelet patches pod status with the pod's uid: it must fail on a new pod of the same name."""
+    first = await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
+    await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/p")
+    second = await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
+    stale = {"metadata": {"uid": first["metadata"]["uid"]}, "status": {"message": "from the old pod"}}
+    status, answer = await http.patch(f"/api/v1/namespaces/{ns}/pods/p/status", stale)
+    assert status == 422 and answer["details"]["causes"][0]["field"] == "metadata.uid", answer
+    same = {"metadata": {"uid": second["metadata"]["uid"]}, "status": {"message": "from this pod"}}
+    status, answer = await http.patch(f"/api/v1/namespaces/{ns}/pods/p/status", same)
+    assert status == 200 and answer["status"]["message"] == "from this pod", answer
+
+
 async def test_scale_subresource(http, ns):
     await http.ok("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", deployment("d", labels={"app": "x"}))
     scale = await http.ok("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/d/scale")
