@@ -10,7 +10,6 @@ counts, polled with bounds (never timed).
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any, Awaitable, Callable
 
 import docker
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process
 
 NODE_LABEL = "io.minikube-py.node"
 IMAGE = "minikube-py/busybox:latest"
@@ -44,13 +43,7 @@ class Agent:
             stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=15)
 
     def log_tail(self) -> str:
         return self.log_path.read_text()[-3000:] if self.log_path.exists() else ""

@@ -23,6 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 KUBECTL_CANDIDATES = (ROOT / ".run/tools/usr/bin/kubectl",)
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL if it is still there after `timeout` seconds (no-op if it has ended)."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,9 +81,7 @@ class Etcd:
         wait_until(lambda: _http_ok(f"{self.endpoint}/health"), "etcd to become healthy")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def remove(self) -> None:
         self.stop()
@@ -106,13 +116,7 @@ class ApiServer:
             raise AssertionError(f"the API server did not start; its log:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def restart(self) -> None:
         self.stop()

@@ -4,14 +4,13 @@ pod workers, status, graceful deletion)."""
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process
 from tests.integration.test_agent_docker import eventually, get_pod
 
 
@@ -27,11 +26,7 @@ def hollow_agent(apiserver, unique):
     try:
         yield prefix
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=15)
         shutil.rmtree(root_dir, ignore_errors=True)
 
 

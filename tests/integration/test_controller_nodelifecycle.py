@@ -11,7 +11,6 @@ the eviction rate limit."""
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 
 from minikube_py.client import ApiClient, ClientConfig
 from test_controller_harness import InProcessManager, eventually, pods_of
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 SETTINGS = {"node_monitor_grace_period": 3.0, "node_monitor_period": 0.5, "node_eviction_rate": 100.0}
@@ -39,13 +38,7 @@ class Child:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 
