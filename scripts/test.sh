@@ -5,6 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+# The lab images are built before pytest collects: the e2e lab tests skip themselves
+# when the images are absent, and on a fresh machine nothing else would build them first.
+.venv/bin/minikube-py images build >/dev/null
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 code=$?
