@@ -35,7 +35,7 @@ async def ensure(api: Any, advertise_address: str, port: int) -> None:
             "description": "Used for system critical pods that must not be moved from their current node."
             if name == "system-node-critical" else "Used for system critical pods that must run in the cluster, "
             "but can be moved to another node if necessary."}, "scheduling.k8s.io/v1")
-    ranges = api.config["service_ranges"]
+    ranges = api.config.service_ranges
     await _create_if_missing(api, "Service", "default", {
         "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"clusterIP": ranges.first_ip, "type": "ClusterIP", "sessionAffinity": "None",

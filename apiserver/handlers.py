@@ -5,9 +5,10 @@
     GET    collection            list / watch    DELETE object   delete (graceful, finalizers)
                                                  DELETE collection  deletecollection
 
-Each write runs the same pipeline as Kubernetes' apiserver: decode, fill the
-server-owned metadata, let the type's strategy adjust, default, validate, and
-store in one etcd transaction. Subresources live in subresources.py, the
+Each write runs the same pipeline as Kubernetes' apiserver: decode, mutating
+admission (admission/), fill the server-owned metadata, let the type's strategy
+adjust, default, validate, validating admission, and store in one etcd
+transaction. Subresources live in subresources.py, the
 update/patch pipeline in updates.py, deletion in deletion.py, watch in watch.py.
 """
 from __future__ import annotations
@@ -19,14 +20,15 @@ from aiohttp import web
 
 from minikube_py.api import errors
 from minikube_py.api.defaults import apply_defaults
-from minikube_py.api.resources import RESOURCES, ResourceType, by_kind
+from minikube_py.api.resources import RESOURCES, ResourceType
 from minikube_py.api.validation import validate
 
 from . import objectmeta, routing, tables
+from .admission import CREATE, AdmissionChain, Attributes
 from .deletion import Deleter
 from .http import is_dry_run, json_response, read_body
 from .listing import Lister, ListQuery
-from .priority import PriorityAdmission
+from .options import RegistryConfig
 from .routing import RequestInfo
 from .storage import Store
 from .strategies import Strategy, strategy_for
@@ -36,7 +38,6 @@ from .watch import serve_watch
 from .watchcache import WatchCache
 
 log = logging.getLogger("apiserver.handlers")
-NAMESPACES = by_kind("v1", "Namespace")
 # HTTP method -> Kubernetes verb (the verb names are also this class's method names)
 COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
@@ -45,16 +46,16 @@ OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "dele
 class ResourceApi:
     """Routes every resource request to the verb that serves it."""
 
-    def __init__(self, store: Store, cache: WatchCache, config: dict[str, Any]) -> None:
+    def __init__(self, store: Store, cache: WatchCache, config: RegistryConfig, admission: AdmissionChain) -> None:
         self.store = store
         self.cache = cache
         self.config = config
         self.strategies: dict[str, Strategy] = {rt.plural: strategy_for(rt, config) for rt in RESOURCES}
         self.lister = Lister(store)
-        self.admission = PriorityAdmission(store, cache)
+        self.admission = admission
         self.updater = Updater(store, self.strategies, self.admission)
         self.deleter = Deleter(store, self.strategies, self.lister)
-        self.subresources = Subresources(store, self.updater, config, cache)
+        self.subresources = Subresources(store, self.updater, cache)
 
     # -- entry points from the router ------------------------------------
     async def core(self, request: web.Request) -> web.StreamResponse:
@@ -72,7 +73,7 @@ class ResourceApi:
         if info.legacy_watch or (method == "GET" and info.is_collection and request.query.get("watch") in
                                  ("1", "true", "True")):
             return await serve_watch(request, self.store, self.cache, info, ListQuery.parse(request, info.rt),
-                                     self.config)
+                                     self.config.bookmark_interval)
         verbs = COLLECTION_VERBS if info.is_collection else OBJECT_VERBS
         verb = verbs.get(method)
         handler = getattr(self, verb) if verb and verb in info.rt.verbs else None
@@ -107,34 +108,25 @@ class ResourceApi:
 
     async def create_object(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any],
                             dry_run: bool = False) -> dict[str, Any]:
-        if rt.namespaced:
-            await self.check_namespace_open(namespace or (obj["metadata"].get("namespace")))
+        namespace = namespace or obj["metadata"].get("namespace") if rt.namespaced else None
+        if rt.namespaced and not namespace:
+            raise errors.bad_request("a namespace is required for namespaced resources")
+        attributes = Attributes(CREATE, rt.plural, rt.group, namespace, str(obj["metadata"].get("name") or ""),
+                                obj, dry_run=dry_run)
+        await self.admission.admit(attributes)
         objectmeta.prepare_create(rt, obj, namespace)
         strategy = self.strategies[rt.plural]
         strategy.prepare_for_create(obj)
-        await self.admission.admit(rt.plural, obj)
         apply_defaults(rt, obj)
         causes = validate(rt, obj)
         if causes:
             raise errors.invalid(rt.kind, str(obj["metadata"].get("name", "")), causes, rt.group)
+        await self.admission.validate(attributes)
         if dry_run:
             return obj
         created = await strategy.create(self.store, obj)
         log.debug("created %s %s/%s", rt.kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         return created
-
-    async def check_namespace_open(self, namespace: str | None) -> None:
-        """Objects can be created only in a namespace that exists and is not terminating."""
-        if not namespace:
-            raise errors.bad_request("a namespace is required for namespaced resources")
-        # Read from the watch cache once it has seen this server's own namespace writes
-        # (so a namespace we just marked Terminating is seen as such); ask etcd on a miss.
-        fresh = await self.cache.wait_until(self.store.last_write.get("namespaces", 0), timeout=1.0)
-        cached = self.cache.namespaces.get(namespace) if fresh else None
-        ns = cached or await self.store.get(NAMESPACES, None, namespace)
-        if ns.get("status", {}).get("phase") == "Terminating" or ns["metadata"].get("deletionTimestamp"):
-            raise errors.forbidden("namespaces", namespace, "unable to create new content in namespace "
-                                   f"{namespace} because it is being terminated")
 
     async def update(self, request: web.Request, info: RequestInfo) -> web.Response:
         body = objectmeta.check_type(info.rt, await read_body(request))

@@ -57,11 +57,9 @@ def _replicas_from_scale(scale: Any) -> int:
 
 
 class Subresources:
-    def __init__(self, store: Store, updater: Updater, config: dict[str, Any],
-                 cache: WatchCache | None = None) -> None:
+    def __init__(self, store: Store, updater: Updater, cache: WatchCache | None = None) -> None:
         self.store = store
         self.updater = updater
-        self.config = config
         self.cache = cache
 
     async def serve(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:

@@ -25,7 +25,7 @@ from minikube_py.api.strategic_merge import PatchError, apply_strategic_merge_pa
 from minikube_py.api.validation import validate
 
 from . import objectmeta
-from .priority import PriorityAdmission
+from .admission import UPDATE, AdmissionChain, Attributes
 from .routing import RequestInfo
 from .storage import Object, Store
 from .strategies import Strategy
@@ -91,7 +91,7 @@ Compute = Callable[[Object], Object]
 
 
 class Updater:
-    def __init__(self, store: Store, strategies: dict[str, Strategy], admission: PriorityAdmission | None = None) -> None:
+    def __init__(self, store: Store, strategies: dict[str, Strategy], admission: AdmissionChain) -> None:
         self.store = store
         self.strategies = strategies
         self.admission = admission
@@ -116,9 +116,12 @@ class Updater:
             if precondition is not None and precondition != old_rv:
                 raise errors.stale_conflict(rt.plural, info.name, rt.group)
             new = objectmeta.check_type(rt, compute(objectmeta.deep_copy(old)))
-            if self.admission is not None and subresource is None:
-                await self.admission.admit(rt.plural, new, old)
+            attributes = Attributes(UPDATE, rt.plural, rt.group, info.namespace, info.name or "", new, old,
+                                    subresource or "", dry_run=dry_run)
+            await self.admission.admit(attributes)
             new = self.prepare(strategy, new, old, subresource)
+            attributes.object = new           # validating plugins see the object as it would be stored
+            await self.admission.validate(attributes)
             if _same(new, old):
                 return old
             if dry_run:

@@ -54,7 +54,7 @@ def _as_table_line(rt: Any, line: bytes, table_version: str) -> bytes:
 
 
 async def serve_watch(request: web.Request, store: Store, cache: WatchCache, info: RequestInfo,
-                      query: ListQuery, config: dict[str, Any]) -> web.StreamResponse:
+                      query: ListQuery, bookmark_interval: float = 10.0) -> web.StreamResponse:
     rt = info.rt
     matches = query.matcher(rt, info.namespace)
     after = _start_revision(query)
@@ -64,7 +64,6 @@ async def serve_watch(request: web.Request, store: Store, cache: WatchCache, inf
     watcher = cache.watch(rt, matches, after, initial)
     table_version = tables.table_request(request.headers.get("Accept", ""))
     timeout = query.timeout_seconds or DEFAULT_TIMEOUT_SECONDS * (1 + random.random())
-    bookmark_every = config.get("bookmark_interval", 10.0)
     response = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
     try:
@@ -72,7 +71,7 @@ async def serve_watch(request: web.Request, store: Store, cache: WatchCache, inf
         log.debug("watch %s ns=%s from rv=%s (%d watchers)", rt.plural, info.namespace, after,
                   cache.watcher_count())
         await _pump(request, response, watcher, time.monotonic() + timeout,
-                    bookmark_every if query.allow_bookmarks else None, rt, table_version)
+                    bookmark_interval if query.allow_bookmarks else None, rt, table_version)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from minikube_py.api.resources import ResourceType
 
+from ..options import RegistryConfig
 from .base import Strategy
 from .namespaces import NamespaceStrategy
 from .pods import PodStrategy
@@ -22,7 +23,7 @@ _SPECIAL: dict[str, type[Strategy]] = {
 }
 
 
-def strategy_for(rt: ResourceType, config: dict) -> Strategy:
+def strategy_for(rt: ResourceType, config: RegistryConfig) -> Strategy:
     return _SPECIAL.get(rt.plural, Strategy)(rt, config)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from minikube_py.api.resources import ResourceType
 
 from ..objectmeta import Object
+from ..options import RegistryConfig
 from ..storage import Store
 
 # Types whose clients may post a status on create (the kubelet registers its
@@ -19,7 +20,7 @@ class Strategy:
     # DELETE answers with the deleted object for these, with a Status otherwise.
     returns_deleted_object = False
 
-    def __init__(self, rt: ResourceType, config: dict[str, Any]) -> None:
+    def __init__(self, rt: ResourceType, config: RegistryConfig) -> None:
         self.rt = rt
         self.config = config
 
@@ -61,8 +62,8 @@ class Strategy:
         Every write re-attaches the lease: an etcd put without one would make
         the key permanent again.
         """
-        ttl = self.config.get("ttl_seconds", {}).get(self.rt.plural)
-        return await self.config["leases"].lease_for(ttl) if ttl else 0
+        ttl = self.config.ttl_of(self.rt.plural)
+        return await self.config.leases.lease_for(ttl) if ttl else 0
 
     async def delete(self, store: Store, obj: Object) -> Object:
         return await store.delete(self.rt, obj)

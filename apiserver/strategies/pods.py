@@ -11,7 +11,6 @@ from typing import Any
 
 from minikube_py.api.quantity import parse_quantity
 
-from ..default_tolerations import DefaultTolerationSeconds
 from ..objectmeta import Object
 from .base import Strategy
 
@@ -41,11 +40,6 @@ def qos_class(spec: dict[str, Any]) -> str:
 
 class PodStrategy(Strategy):
     returns_deleted_object = True
-
-    def prepare_for_create(self, obj: Object) -> None:
-        super().prepare_for_create(obj)
-        admission = self.config.get("default_tolerations") or DefaultTolerationSeconds()
-        admission.admit_pod(obj)
 
     def initial_status(self, obj: Object) -> dict[str, Any]:
         try:

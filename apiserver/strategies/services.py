@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from minikube_py.api import errors
+from minikube_py.api.resources import ResourceType
 
 from ..allocator import ServiceRanges, ip_key, node_port_key
 from ..objectmeta import Object
+from ..options import RegistryConfig
 from ..storage import ExtrasConflict, Store, TxnExtras
 from .base import Strategy
 
@@ -41,9 +43,9 @@ def _allocated(spec: dict[str, Any]) -> tuple[str | None, set[int]]:
 class ServiceStrategy(Strategy):
     returns_deleted_object = True
 
-    def __init__(self, rt: Any, config: dict[str, Any]) -> None:
+    def __init__(self, rt: ResourceType, config: RegistryConfig) -> None:
         super().__init__(rt, config)
-        self.ranges: ServiceRanges = config["service_ranges"]
+        self.ranges: ServiceRanges = config.service_ranges
 
     # -- keeping allocations across updates -----------------------------------
     def prepare_for_update(self, new: Object, old: Object) -> None:

@@ -1,7 +1,7 @@
 """DefaultTolerationSeconds admission, on its own: which tolerations a new pod gets."""
 from __future__ import annotations
 
-from apiserver.default_tolerations import DefaultTolerationSeconds
+from apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 
 NOT_READY, UNREACHABLE = "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"
 

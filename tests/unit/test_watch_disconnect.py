@@ -41,5 +41,5 @@ async def test_a_client_gone_before_the_headers_releases_the_watcher(monkeypatch
     cache = OneWatcherCache()
     request = make_mocked_request("GET", "/api/v1/pods?watch=1&resourceVersion=5")
     await watch.serve_watch(request, store=None, cache=cache, info=RequestInfo(pods, None, None, None, False),
-                            query=query, config={})
+                            query=query)
     assert cache.watcher.closed and cache.watcher_count() == 0

@@ -12,7 +12,8 @@ On pod create:
 A pod update without spec.priority keeps the stored one.
 On PriorityClass create and update: at most one class may be `globalDefault` (403).
 
-Kubernetes' plugin reads PriorityClasses from an informer; we read the watch
+Mutating (admit) for pods, validating (validate) for PriorityClasses, as in
+Kubernetes. Its plugin reads PriorityClasses from an informer; we read the watch
 cache's mirror of them, after waiting until it has seen this server's own
 PriorityClass writes, and look a missing named class up in etcd before refusing.
 """
@@ -23,41 +24,45 @@ from typing import Any
 from minikube_py.api import errors
 from minikube_py.api.resources import by_kind
 
-from .storage import Object, Store
-from .watchcache import WatchCache
+from ..storage import Object, Store
+from ..watchcache import WatchCache
+from .interfaces import CREATE, Attributes, MutatingPlugin, ValidatingPlugin, forbidden
 
 PRIORITY_CLASSES = by_kind("scheduling.k8s.io/v1", "PriorityClass")
 DEFAULT_PRIORITY = 0                                   # when no class applies
 DEFAULT_PREEMPTION_POLICY = "PreemptLowerPriority"
 
 
-def _forbidden(pod: Object, message: str, field: str) -> errors.ApiError:
-    error = errors.forbidden("pods", str((pod.get("metadata") or {}).get("name", "")), message)
-    assert error.details is not None
-    error.details["causes"] = [errors.cause(field, message, "FieldValueForbidden")]
-    return error
+class Priority(MutatingPlugin, ValidatingPlugin):
+    name = "Priority"
 
-
-class PriorityAdmission:
     def __init__(self, store: Store, cache: WatchCache) -> None:
         self.store = store
         self.cache = cache
 
-    async def admit(self, plural: str, obj: Object, old: Object | None = None) -> None:
-        """Run before defaulting and validation of a create (old=None) or an update."""
-        if plural == "pods" and isinstance(obj.get("spec"), dict):
-            if old is None:
-                await self._admit_pod(obj, obj["spec"])
-            elif obj["spec"].get("priority") is None:        # an update keeps what the create computed
-                obj["spec"]["priority"] = (old.get("spec") or {}).get("priority")
-        elif plural == "priorityclasses" and obj.get("globalDefault") is True:
-            await self._admit_default_class(obj)
+    async def admit(self, attributes: Attributes) -> None:
+        """Pods: compute spec.priority on create; an update keeps what the create computed."""
+        pod = attributes.object
+        if attributes.resource != "pods" or attributes.subresource or pod is None \
+                or not isinstance(pod.get("spec"), dict):
+            return
+        if attributes.operation == CREATE:
+            await self._admit_pod(attributes, pod["spec"])
+        elif pod["spec"].get("priority") is None:
+            pod["spec"]["priority"] = ((attributes.old_object or {}).get("spec") or {}).get("priority")
+
+    async def validate(self, attributes: Attributes) -> None:
+        """PriorityClasses: at most one may be the global default."""
+        pc = attributes.object
+        if attributes.resource == "priorityclasses" and not attributes.subresource and pc is not None \
+                and pc.get("globalDefault") is True:
+            await self._validate_default_class(attributes, pc)
 
     async def _classes(self) -> dict[str, Object]:
         await self.cache.wait_until(self.store.last_write.get("priorityclasses", 0), timeout=1.0)
         return self.cache.priority_classes
 
-    async def _admit_pod(self, pod: Object, spec: dict[str, Any]) -> None:
+    async def _admit_pod(self, attributes: Attributes, spec: dict[str, Any]) -> None:
         name = spec.get("priorityClassName")
         if not name:
             default = next((pc for pc in (await self._classes()).values() if pc.get("globalDefault") is True), None)
@@ -69,20 +74,21 @@ class PriorityAdmission:
         else:
             pc = (await self._classes()).get(name) or await self._from_etcd(name)
             if pc is None:
-                raise _forbidden(pod, f"no PriorityClass with name {name} was found", "spec.priorityClassName")
+                raise forbidden(attributes, f"no PriorityClass with name {name} was found",
+                                field="spec.priorityClassName")
         priority = pc.get("value", DEFAULT_PRIORITY) if pc is not None else DEFAULT_PRIORITY
         if spec.get("priority") is not None and spec["priority"] != priority:
-            raise _forbidden(pod, f"the integer value of priority ({spec['priority']}) must not be provided in pod "
-                                  f"spec; priority admission controller computed {priority} from the given "
-                                  "PriorityClass name", "spec.priority")
+            raise forbidden(attributes, f"the integer value of priority ({spec['priority']}) must not be provided "
+                                        f"in pod spec; priority admission controller computed {priority} from "
+                                        "the given PriorityClass name", field="spec.priority")
         spec["priority"] = priority
         if pc is None:
             return
         policy = pc.get("preemptionPolicy") or DEFAULT_PREEMPTION_POLICY
         if spec.get("preemptionPolicy") is not None and spec["preemptionPolicy"] != policy:
-            raise _forbidden(pod, f"the string value of PreemptionPolicy ({spec['preemptionPolicy']}) must not be "
-                                  f"provided in pod spec; priority admission controller computed {policy} from the "
-                                  "given PriorityClass name", "spec.preemptionPolicy")
+            raise forbidden(attributes, f"the string value of PreemptionPolicy ({spec['preemptionPolicy']}) must "
+                                        f"not be provided in pod spec; priority admission controller computed "
+                                        f"{policy} from the given PriorityClass name", field="spec.preemptionPolicy")
         spec["preemptionPolicy"] = policy
 
     async def _from_etcd(self, name: str) -> Object | None:
@@ -94,9 +100,9 @@ class PriorityAdmission:
                 return None
             raise
 
-    async def _admit_default_class(self, pc: Object) -> None:
+    async def _validate_default_class(self, attributes: Attributes, pc: Object) -> None:
         name = (pc.get("metadata") or {}).get("name")
         for other_name, other in (await self._classes()).items():
             if other_name != name and other.get("globalDefault") is True:
-                raise errors.forbidden("priorityclasses", str(name), f"PriorityClass {other_name} is already "
-                                       "marked as default. Only one default can exist", "scheduling.k8s.io")
+                raise forbidden(attributes, f"PriorityClass {other_name} is already marked as default. "
+                                            "Only one default can exist")

@@ -10,12 +10,19 @@ eviction controller removes the pod that many seconds after the node lifecycle
 controller tainted the node, and its controller recreates it elsewhere.
 
 Only creates are admitted: tolerations of an existing pod may not be removed,
-so an update never needs them again.
+so an update never needs them again (Kubernetes' plugin also handles updates,
+which re-adds them to a PUT that leaves them out; here such a PUT is refused
+by validation instead).
+
+It is on by default; `--disable-admission-plugins=DefaultTolerationSeconds`
+turns it off, and pods then get no default tolerations.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from .interfaces import CREATE, Attributes, MutatingPlugin
 
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
@@ -23,9 +30,15 @@ DEFAULT_SECONDS = 300
 
 
 @dataclass(frozen=True)
-class DefaultTolerationSeconds:
+class DefaultTolerationSeconds(MutatingPlugin):
+    name: ClassVar[str] = "DefaultTolerationSeconds"
+    operations: ClassVar[frozenset[str]] = frozenset({CREATE})
     not_ready_seconds: int = DEFAULT_SECONDS
     unreachable_seconds: int = DEFAULT_SECONDS
+
+    async def admit(self, attributes: Attributes) -> None:
+        if attributes.resource == "pods" and not attributes.subresource and attributes.object is not None:
+            self.admit_pod(attributes.object)
 
     def admit_pod(self, pod: dict[str, Any]) -> None:
         spec = pod.get("spec")
