@@ -2,4 +2,4 @@
 from agent.cli import agent
 
 if __name__ == "__main__":
-    agent()
+    agent(prog_name="python -m agent")

@@ -18,6 +18,8 @@ import signal
 import click
 
 from minikube_py import log
+from minikube_py.client.config import ClientConfig
+from minikube_py.component_base import CONTEXT_SETTINGS, client_options, verbosity_option
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -62,9 +64,8 @@ def keep_forked_children_out_of_our_signals() -> None:
     os.register_at_fork(after_in_child=in_child)
 
 
-async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str | None,
-                    network: str = "none") -> None:
-    from minikube_py.client import ApiClient, load_config
+async def run_agent(base, hollow_nodes: int, client_config: ClientConfig, network: str = "none") -> None:
+    from minikube_py.client import ApiClient
 
     from agent.kubelet.kubelet import Kubelet
     from agent.kubelet.log_server import LogServer
@@ -78,7 +79,7 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
     keep_forked_children_out_of_our_signals()
-    async with ApiClient(load_config(server=server, kubeconfig=kubeconfig)) as api:
+    async with ApiClient(client_config) as api:
         plugin = network_plugin(network, api, base)
         kubelets = [Kubelet(config, api, network=plugin) for config in node_configs(base, hollow_nodes)]
         if plugin is not None:
@@ -99,9 +100,8 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
     logger.info("agent stopped")
 
 
-@click.command("agent")
-@click.option("--server", default=None, help="API server URL (else $MK_SERVER or the kubeconfig).")
-@click.option("--kubeconfig", default=None, help="kubeconfig file.")
+@click.command("agent", context_settings=CONTEXT_SETTINGS)
+@client_options
 @click.option("--node-name", default=None, help="Node name (default: the hostname; hollow: the name prefix).")
 @click.option("--node-ip", default="127.0.0.1", show_default=True, help="The node's InternalIP.")
 @click.option("--port", default=10250, show_default=True, type=int, help="Port of the logs/healthz endpoint.")
@@ -124,8 +124,8 @@ async def run_agent(base, hollow_nodes: int, server: str | None, kubeconfig: str
 @click.option("--backoff-max", default=300.0, show_default=True, type=float, help="Crash loop back-off cap.")
 @click.option("--image-pull-backoff-base", default=10.0, show_default=True, type=float)
 @click.option("--pleg-period", default=1.0, show_default=True, type=float, help="Runtime relist period.")
-@click.option("-v", "--v", "verbosity", default=0, type=int, help="Log verbosity, as Kubernetes' --v.")
-def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, runtime, network, hollow_nodes,
+@verbosity_option
+def agent(client_config, node_name, node_ip, port, bind_address, root_dir, runtime, network, hollow_nodes,
           node_labels, kube_reserved, system_reserved, max_pods, node_status_update_frequency, sync_frequency,
           backoff_base, backoff_max, image_pull_backoff_base, pleg_period, verbosity) -> None:
     """Run the node agent (kubelet side): register the node, run the pods bound to it."""
@@ -147,4 +147,4 @@ def agent(server, kubeconfig, node_name, node_ip, port, bind_address, root_dir, 
     log.setup("agent", verbosity)
     for noisy in ("urllib3", "docker"):          # one line per Docker API call otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    asyncio.run(run_agent(config, hollow_nodes, server, kubeconfig, network))
+    asyncio.run(run_agent(config, hollow_nodes, client_config, network))

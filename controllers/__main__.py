@@ -2,4 +2,4 @@
 from controllers.cli import controller_manager
 
 if __name__ == "__main__":
-    controller_manager()
+    controller_manager(prog_name="python -m controllers")

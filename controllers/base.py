@@ -28,6 +28,8 @@ from minikube_py.client.rest import ApiClient
 from minikube_py.client.store import key_of, split_key
 from minikube_py.client.workqueue import RateLimitingQueue
 
+from controllers.config import ControllerManagerConfiguration
+
 Obj = dict[str, Any]
 
 CONTROLLERS: dict[str, type["Controller"]] = {}
@@ -41,11 +43,12 @@ def register(cls: type["Controller"]) -> type["Controller"]:
 
 @dataclass
 class ControllerContext:
-    """What the manager hands every controller: one client, one informer factory, one recorder."""
+    """What the manager hands every controller: one client, one informer factory, one recorder,
+    and the configuration (each controller reads its own part of it)."""
     api: ApiClient
     informers: SharedInformerFactory
     recorder: EventRecorder
-    settings: dict[str, Any] = field(default_factory=dict)   # controller-specific knobs, e.g. from flags
+    config: ControllerManagerConfiguration = field(default_factory=ControllerManagerConfiguration)
 
 
 class Controller:

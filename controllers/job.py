@@ -14,7 +14,7 @@ the labels `batch.kubernetes.io/controller-uid`/`controller-uid` and
   the container restarts of the running pods count too. More failures than
   `backoffLimit` (default 6) -> condition Failed, reason BackoffLimitExceeded.
   After a failure the next pod waits an exponential back-off (10 s, 20 s, ...
-  6 min; `job_backoff_base` setting).
+  6 min; ctx.config.job.pod_failure_backoff).
 - `activeDeadlineSeconds` after startTime -> Failed, reason DeadlineExceeded.
 - `completions` succeeded (or, without completions, one succeeded and none
   left running) -> condition Complete and completionTime.
@@ -115,7 +115,7 @@ class JobController(PodOwnerEvents, Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.expectations = Expectations()
-        self.backoff_base = float(ctx.settings.get("job_backoff_base", 10.0))
+        self.backoff_base = ctx.config.job.pod_failure_backoff
         self.failures_seen: dict[str, tuple[int, float]] = {}    # job key -> (failed, when we saw it grow)
         super().__init__(ctx)
 

@@ -11,36 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from minikube_py.client.config import ClientConfig
 from minikube_py.client.events import EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
 from minikube_py.client.rest import ApiClient
+from minikube_py.component_base import LeaderElectionConfiguration
 
 from controllers.base import Controller, ControllerContext
+from controllers.config import ControllerManagerConfiguration
 from controllers.registry import load_all
-from minikube_py.client.leaderelection import LeaderElector
 
 log = logging.getLogger("controller-manager")
 
-LEASE_NAMESPACE, LEASE_NAME = "kube-system", "kube-controller-manager"
+LEASE_NAME = "kube-controller-manager"       # in kube-system, as Kubernetes' default
 
 
-@dataclass
+@dataclass(frozen=True)
 class ManagerOptions:
     controllers: list[str]
     workers: dict[str, int] = field(default_factory=dict)        # controller name -> concurrent syncs
-    leader_elect: bool = True
-    lease_duration: float = 15.0
-    renew_deadline: float = 10.0
-    retry_period: float = 2.0
-    identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{os.getpid()}_{uuid.uuid4().hex[:6]}")
-    settings: dict[str, Any] = field(default_factory=dict)
+    leader_election: LeaderElectionConfiguration = LeaderElectionConfiguration(resource_name=LEASE_NAME)
+    config: ControllerManagerConfiguration = field(default_factory=ControllerManagerConfiguration)
 
 
 class ControllerManager:
@@ -49,17 +42,14 @@ class ControllerManager:
         self.options = options
 
     async def run(self) -> None:
+        election = self.options.leader_election
         async with ApiClient(self.config) as api:
-            if not self.options.leader_elect:
+            if not election.leader_elect:
                 await self.run_controllers(api)
                 return
-            elector = LeaderElector(api, lease_name=LEASE_NAME, namespace=LEASE_NAMESPACE,
-                                    identity=self.options.identity,
-                                    on_started_leading=lambda: self.run_controllers(api),
-                                    lease_duration=self.options.lease_duration,
-                                    renew_deadline=self.options.renew_deadline,
-                                    retry_period=self.options.retry_period, release_on_cancel=True)
-            log.info("%s: waiting for the lease %s/%s", self.options.identity, LEASE_NAMESPACE, LEASE_NAME)
+            elector = election.elector(api, on_started_leading=lambda: self.run_controllers(api))
+            log.info("%s: waiting for the lease %s/%s", elector.identity, election.resource_namespace,
+                     election.resource_name)
             await elector.run()
             raise SystemExit("leader election lost")
 
@@ -68,7 +58,7 @@ class ControllerManager:
         informers = SharedInformerFactory(api)
         context = ControllerContext(api=api, informers=informers,
                                     recorder=EventRecorder(api, "controller-manager"),
-                                    settings=self.options.settings)
+                                    config=self.options.config)
         running: list[tuple[Controller, int]] = []
         for name in self.options.controllers:
             controller = known[name](context)

@@ -35,9 +35,10 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
+from controllers.config import NodeIPAMControllerConfiguration
 
-DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
-DEFAULT_NODE_MASK = 24
+DEFAULT_CLUSTER_CIDR = NodeIPAMControllerConfiguration.cluster_cidr
+DEFAULT_NODE_MASK = NodeIPAMControllerConfiguration.node_cidr_mask_size
 FIRST_BLOCK = 1
 
 
@@ -121,9 +122,8 @@ class NodeIpamController(Controller):
     default_workers = 1
 
     def __init__(self, ctx: ControllerContext) -> None:
-        settings = ctx.settings
-        self.cidrs = CidrSet(settings.get("cluster_cidr", DEFAULT_CLUSTER_CIDR),
-                             int(settings.get("node_cidr_mask_size", DEFAULT_NODE_MASK)))
+        config = ctx.config.node_ipam
+        self.cidrs = CidrSet(config.cluster_cidr, config.node_cidr_mask_size)
         self.lock = asyncio.Lock()
         super().__init__(ctx)
 

@@ -23,8 +23,8 @@ does not matter); a node not seen alive for --node-monitor-grace-period (40 s):
 - A node whose agent is back (fresh Lease, Ready=True posted by the agent) loses
   the taints again. The controller never sets Ready=True itself.
 
-Settings (ctx.settings): node_monitor_grace_period, node_monitor_period,
-node_eviction_rate.
+Settings (ctx.config.node_lifecycle, controllers/config.py): node_monitor_grace_period,
+node_monitor_period, node_eviction_rate.
 """
 from __future__ import annotations
 
@@ -120,9 +120,9 @@ class NodeLifecycleController(Controller):
     default_workers = 1
 
     def __init__(self, ctx: ControllerContext) -> None:
-        self.grace = float(ctx.settings.get("node_monitor_grace_period", 40.0))
-        self.period = float(ctx.settings.get("node_monitor_period", 5.0))
-        self.limiter = BucketRateLimiter(qps=float(ctx.settings.get("node_eviction_rate", 0.1)), burst=1)
+        config = ctx.config.node_lifecycle
+        self.grace, self.period = config.node_monitor_grace_period, config.node_monitor_period
+        self.limiter = BucketRateLimiter(qps=config.node_eviction_rate, burst=1)
         self.health: dict[str, Health] = {}
         self.noexecute_due: dict[str, float] = {}     # node -> when it may get its NoExecute taint
         super().__init__(ctx)

@@ -17,7 +17,7 @@ import pkgutil
 import controllers
 from controllers.base import CONTROLLERS, Controller
 
-NOT_CONTROLLERS = {"base", "registry", "manager", "cli", "__main__"}
+NOT_CONTROLLERS = {"base", "config", "registry", "manager", "cli", "__main__"}
 
 
 def load_all() -> dict[str, type[Controller]]:

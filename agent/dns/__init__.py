@@ -2,5 +2,5 @@
 
     records.py    the zone: names -> records, computed from the Service/Endpoints caches
     server.py     UDP and TCP listeners speaking DNS through dnslib
-    __main__.py   `python -m agent.dns --server URL --listen ADDR:PORT [--netns NAME]`
+    cli.py        `minikube-py dns --server URL --listen ADDR:PORT [--netns NAME]` (= python -m agent.dns)
 """

@@ -5,5 +5,5 @@
     iptables.py   iptables-restore --noflush, jumps from the built-in chains
     conntrack.py  stale UDP conntrack entries
     proxier.py    the sync loop: coalesced, partial, periodically full
-    __main__.py   `python -m agent.proxy --server URL [--netns NAME]`
+    cli.py        `minikube-py proxy --server URL [--netns NAME]` (= python -m agent.proxy)
 """

@@ -9,6 +9,10 @@
         agent-node<i> (kubelet) and proxy-node<i> (kube-proxy)
 
 Components are listed in start order; the supervisor stops them in reverse.
+Every one is started the same way, `python -m minikube_py <component> ...`
+(= `minikube-py <component>`, minikube_py/cli/daemons.py), with this
+environment's Python; vagrant/lab_units.py makes the Vagrant lab's systemd
+units from these same command lines.
 """
 from __future__ import annotations
 
@@ -29,12 +33,8 @@ class Component:
     node: int | None = None           # the node an agent or proxy belongs to
 
 
-def _python(*args: str) -> tuple[str, ...]:
-    return (sys.executable, "-m", *args)
-
-
-def _daemon(*args: str) -> tuple[str, ...]:
-    return _python("minikube_py.cli.daemons", *args)
+def _daemon(component: str, *args: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", "minikube_py", component, *args)
 
 
 def control_plane(config: LabConfig) -> list[Component]:
@@ -58,7 +58,7 @@ def control_plane(config: LabConfig) -> list[Component]:
         Component("controller-manager", _daemon("controller-manager", "--server", server, "--leader-elect",
                                                 "--node-monitor-grace-period", str(NODE_MONITOR_GRACE_SECONDS))),
         Component("scheduler", _daemon("scheduler", "--server", server, "--leader-elect")),
-        Component("dns", _python("agent.dns", "--server", server, "--netns", config.netns(1),
+        Component("dns", _daemon("dns", "--server", server, "--netns", config.netns(1),
                                  "--listen", f"{config.node_ip(1)}:53")),
     ]
 
@@ -71,7 +71,7 @@ def node_components(config: LabConfig, i: int) -> list[Component]:
                                             "--node-ip", config.node_ip(i), "--root-dir", str(root),
                                             "--network", "bridge"),
                   netns=netns, node=i),
-        Component(f"proxy-node{i}", _python("agent.proxy", "--server", server), netns=netns, node=i),
+        Component(f"proxy-node{i}", _daemon("proxy", "--server", server), netns=netns, node=i),
     ]
 
 

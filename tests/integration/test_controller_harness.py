@@ -12,8 +12,9 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-from controllers.manager import ControllerManager, ManagerOptions
+from controllers.manager import LEASE_NAME, ControllerManager, ManagerOptions
 from minikube_py.client import ApiClient, ClientConfig
+from minikube_py.component_base import LeaderElectionConfiguration
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +34,8 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
 
 class InProcessManager:
     def __init__(self, url: str, controllers: list[str]) -> None:
-        self.options = ManagerOptions(controllers=controllers, leader_elect=False)
+        self.options = ManagerOptions(controllers=controllers, leader_election=LeaderElectionConfiguration(
+            leader_elect=False, resource_name=LEASE_NAME))
         self.config = ClientConfig(server=url)
         self.task: asyncio.Task | None = None
 

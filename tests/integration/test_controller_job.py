@@ -3,9 +3,11 @@ kubelet by writing pods' phase through pods/status."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
+from controllers.config import ControllerManagerConfiguration, JobControllerConfiguration
 from minikube_py.api.errors import ApiError
 from test_controller_harness import InProcessManager, api, eventually  # noqa: F401
 
@@ -13,7 +15,8 @@ from test_controller_harness import InProcessManager, api, eventually  # noqa: F
 @pytest.fixture
 async def jobs_running(apiserver):
     run = InProcessManager(apiserver.url, ["job", "garbagecollector"])
-    run.options.settings = {"job_backoff_base": 0.1}
+    run.options = dataclasses.replace(run.options, config=ControllerManagerConfiguration(
+        job=JobControllerConfiguration(pod_failure_backoff=0.1)))
     run.start()
     yield run
     await run.stop()

@@ -10,6 +10,7 @@ behind in the shared one would be monitored, tainted and evicted too, and compet
 the eviction rate limit."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -17,12 +18,14 @@ import tempfile
 
 import pytest
 
+from controllers.config import ControllerManagerConfiguration, NodeLifecycleControllerConfiguration
 from minikube_py.client import ApiClient, ClientConfig
 from test_controller_harness import InProcessManager, eventually, pods_of
 from tests.conftest import ROOT, free_port, stop_process
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
-SETTINGS = {"node_monitor_grace_period": 3.0, "node_monitor_period": 0.5, "node_eviction_rate": 100.0}
+FAST = ControllerManagerConfiguration(node_lifecycle=NodeLifecycleControllerConfiguration(
+    node_monitor_grace_period=3.0, node_monitor_period=0.5, node_eviction_rate=100.0))
 
 
 class Child:
@@ -84,7 +87,7 @@ def lab(private_apiserver, unique):
 @pytest.fixture
 async def controllers(private_apiserver):
     run = InProcessManager(private_apiserver.url, ["nodelifecycle", "tainteviction", "replicaset"])
-    run.options.settings = SETTINGS
+    run.options = dataclasses.replace(run.options, config=FAST)
     run.start()
     yield run
     await run.stop()
