@@ -2,9 +2,11 @@
 
     clients --HTTP--> middleware (errors become Status) --> discovery / resource routes
                                                              |
-                                        ResourceApi (verbs) -+- Store (etcd txns)
+                                        ResourceApi (verbs) -+- AdmissionChain (admission/)
+                                                             +- Store (etcd txns)
                                                              +- WatchCache (one etcd watch)
 
+The command line (cli.py) gives it an ApiServerOptions (options.py).
 Everything the server knows lives in etcd, so any number of API servers can
 run against one etcd, and a restarted server loses nothing.
 """
