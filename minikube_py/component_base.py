@@ -35,7 +35,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
-from minikube_py.client.config import ClientConfig, ConfigError, load_config
+from minikube_py.client.config import ConfigError, load_config
 from minikube_py.client.leaderelection import LeaderElector
 from minikube_py.client.rest import ApiClient
 
