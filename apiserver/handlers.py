@@ -108,7 +108,7 @@ class ResourceApi:
 
     async def create_object(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any],
                             dry_run: bool = False) -> dict[str, Any]:
-        namespace = namespace or obj["metadata"].get("namespace") if rt.namespaced else None
+        namespace = (namespace or obj["metadata"].get("namespace")) if rt.namespaced else None
         if rt.namespaced and not namespace:
             raise errors.bad_request("a namespace is required for namespaced resources")
         attributes = Attributes(CREATE, rt.plural, rt.group, namespace, str(obj["metadata"].get("name") or ""),
