@@ -62,6 +62,7 @@ SUBRESOURCES: dict[str, Subresource] = {
     "binding": Subresource(("create",), kind="Binding"),
     "log": Subresource(("get",)),
     "finalize": Subresource(("update",)),
+    "eviction": Subresource(("create",), kind="Eviction", group="policy", version="v1"),
 }
 
 

@@ -10,6 +10,7 @@
 - `finalize` (namespaces): how the namespace controller removes
   `spec.finalizers` once the namespace is empty.
 - `log` (pods): proxied to the node agent that runs the pod.
+- `eviction` (pods): a delete that honours PodDisruptionBudgets (eviction.py).
 """
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
 from . import objectmeta
+from .deletion import Deleter
+from .eviction import Evictions
 from .http import is_dry_run, json_response, read_body
 from .routing import RequestInfo
+from .listing import Lister
 from .storage import Object, Store
 from .updates import Updater, apply_patch
 from .watchcache import WatchCache
@@ -61,6 +65,7 @@ class Subresources:
         self.store = store
         self.updater = updater
         self.cache = cache
+        self.evictions = Evictions(store, updater, Deleter(store, updater.strategies, Lister(store)))
 
     async def serve(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         handler = {
@@ -68,6 +73,7 @@ class Subresources:
             ("status", "PATCH"): self.patch_status, ("scale", "GET"): self.get_scale,
             ("scale", "PUT"): self.update_scale, ("scale", "PATCH"): self.patch_scale,
             ("binding", "POST"): self.bind, ("finalize", "PUT"): self.finalize, ("log", "GET"): self.log,
+            ("eviction", "POST"): self.evictions.evict,
         }.get((info.subresource or "", request.method))
         if handler is None:
             raise errors.method_not_allowed(f"{request.method} is not supported on "

@@ -211,6 +211,22 @@ def priority_class_row(pc: Obj, now: datetime) -> Row:
             text(pc, "preemptionPolicy")]
 
 
+POD_DISRUPTION_BUDGET_COLUMNS = (
+    NAME,
+    Column("Min Available", "The minimum number or percentage of available pods this budget requires."),
+    Column("Max Unavailable", "The maximum number or percentage of unavailable pods this budget requires."),
+    Column("Allowed Disruptions", "Calculated number of pods that may be disrupted at this time.", "integer"),
+    AGE,
+)
+
+
+def pod_disruption_budget_row(pdb: Obj, now: datetime) -> Row:
+    """minAvailable / maxUnavailable as written ("2", "50%"), "N/A" for the one not set."""
+    budget = [field(pdb, "spec", name) for name in ("minAvailable", "maxUnavailable")]
+    return [name(pdb), *("N/A" if value is None else str(value) for value in budget),
+            number(pdb, "status", "disruptionsAllowed"), age(pdb, now)]
+
+
 # ------------------------------------------------------------------ Services and Endpoints
 
 SERVICE_COLUMNS = (
@@ -413,6 +429,7 @@ PRINTERS: dict[str, Printer] = {
     "Job": Printer(JOB_COLUMNS, job_row),
     "Lease": Printer(LEASE_COLUMNS, lease_row),
     "PriorityClass": Printer(PRIORITY_CLASS_COLUMNS, priority_class_row),
+    "PodDisruptionBudget": Printer(POD_DISRUPTION_BUDGET_COLUMNS, pod_disruption_budget_row),
 }
 
 

@@ -12,6 +12,7 @@ from minikube_py.api.resources import ResourceType
 
 from ..options import RegistryConfig
 from .base import Strategy
+from .disruption_budgets import PodDisruptionBudgetStrategy
 from .namespaces import NamespaceStrategy
 from .pods import PodStrategy
 from .services import ServiceStrategy
@@ -20,6 +21,7 @@ _SPECIAL: dict[str, type[Strategy]] = {
     "pods": PodStrategy,
     "services": ServiceStrategy,
     "namespaces": NamespaceStrategy,
+    "poddisruptionbudgets": PodDisruptionBudgetStrategy,
 }
 
 

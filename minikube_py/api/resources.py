@@ -55,7 +55,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     # core/v1
     ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize"),
                  verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
-    ResourceType("", "v1", "Pod", "pods", True, ("po",), ("status", "binding", "log"), _WORKLOAD),
+    ResourceType("", "v1", "Pod", "pods", True, ("po",), ("status", "binding", "log", "eviction"), _WORKLOAD),
     ResourceType("", "v1", "Node", "nodes", False, ("no",), ("status",)),
     ResourceType("", "v1", "Service", "services", True, ("svc",), ("status",), _WORKLOAD,
                  verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
@@ -73,13 +73,15 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("batch", "v1", "Job", "jobs", True, (), ("status",), _WORKLOAD),
     # coordination.k8s.io/v1
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True, allow_create_on_update=True),
+    # policy/v1
+    ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),
     # scheduling.k8s.io/v1
     ResourceType("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",), has_spec=False),
 )
 
 # The API groups in the order discovery lists them (core is served at /api).
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("apps", "v1"), ("batch", "v1"), ("coordination.k8s.io", "v1"),
-                                               ("scheduling.k8s.io", "v1"))
+                                               ("policy", "v1"), ("scheduling.k8s.io", "v1"))
 
 
 def by_group_version(group: str, version: str) -> dict[str, ResourceType]:

@@ -156,6 +156,12 @@ def examples() -> dict[str, dict[str, Any]]:
         "Lease": {"metadata": meta("node-1", "kube-node-lease"), "spec": {
             "holderIdentity": "node-1", "leaseDurationSeconds": 40,
             "renewTime": "2024-05-01T10:00:00.123456Z", "leaseTransitions": 0}},
+        "PodDisruptionBudget": {"metadata": meta("web-pdb"), "spec": {
+            "minAvailable": "50%", "selector": copy.deepcopy(selector), "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+            "status": {"disruptionsAllowed": 1, "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3,
+                       "observedGeneration": 1, "disruptedPods": {"web-1": "2024-05-01T10:00:00Z"},
+                       "conditions": [{"type": "DisruptionAllowed", "status": "True", "reason": "SufficientPods",
+                                       "message": "", "lastTransitionTime": "2024-05-01T10:00:00Z"}]}},
     }
 
 
