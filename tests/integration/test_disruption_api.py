@@ -4,8 +4,10 @@ must see the eviction's own status write set that status themselves and run no c
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
+from tests.conftest import ROOT
 from tests.helpers import Http, namespace, pod
 from test_controller_harness import InProcessManager, eventually, mark_ready
 
@@ -301,3 +303,36 @@ async def test_a_budget_whose_status_cannot_be_computed_fails_safe(apiserver, ht
             "Failed to calculate the number of expected pods: jobs.batch does not implement the scale subresource"]
     finally:
         await manager.stop()
+
+
+async def test_mkctl_drain_evicts_and_waits_for_the_budget(apiserver, http: Http, ns: str, unique: str) -> None:
+    """mkctl drain goes through pods/eviction: a 429 is reported and retried until the budget allows."""
+    node = f"mk-drain-{unique}"
+    await http.ok("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
+    process = None
+    try:
+        for name in await running_pods(http, ns, 2, node=node):
+            await http.ok("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}", {"metadata": {"ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": "uid-web", "controller": True}]}},
+                content_type="application/merge-patch+json")
+        await http.ok("POST", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets", budget(minAvailable=2))
+        await set_budget_status(http, ns, disruptionsAllowed=0, currentHealthy=2, desiredHealthy=2, expectedPods=2)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minikube_py.cli.mkctl", "--server", apiserver.url, "drain", node,
+            "--grace-period=0", "--timeout=60", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT)
+        assert process.stderr is not None and process.stdout is not None
+        reported = await asyncio.wait_for(process.stderr.readline(), 30)
+        assert VIOLATION in reported.decode() and "(will retry after 5s)" in reported.decode()
+        assert await exists(http, ns, "web-0") and await exists(http, ns, "web-1")
+        await set_budget_status(http, ns, disruptionsAllowed=2, currentHealthy=2, desiredHealthy=0, expectedPods=2)
+        out = (await asyncio.wait_for(process.stdout.read(), 60)).decode()
+        assert await process.wait() == 0
+        assert out.splitlines()[0] == f"node/{node} cordoned" and out.splitlines()[-1] == f"node/{node} drained"
+        assert {"pod/web-0 evicted", "pod/web-1 evicted"} <= set(out.splitlines())
+        assert not await exists(http, ns, "web-0") and not await exists(http, ns, "web-1")
+    finally:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        await http.delete(f"/api/v1/nodes/{node}")

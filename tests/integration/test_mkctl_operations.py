@@ -100,8 +100,9 @@ async def test_drain_refuses_unmanaged_pods_then_deletes_all_but_daemonset_ones(
         drained = await mkctl(apiserver, "drain", node, "--ignore-daemonsets", "--force", "--grace-period=0",
                               "--timeout", "30")
         assert drained.code == 0, drained.err
-        assert sorted(drained.out.splitlines()) == sorted([f"node/{node} already cordoned", "pod/loose deleted",
-                                                           "pod/web-1 deleted", f"node/{node} drained"])
+        assert sorted(drained.out.splitlines()) == sorted([
+            f"node/{node} already cordoned", f"evicting pod {ns}/loose", "pod/loose evicted",
+            f"evicting pod {ns}/web-1", "pod/web-1 evicted", f"node/{node} drained"])
         assert f"WARNING: ignoring DaemonSet-managed Pods: {ns}/agent-1" in drained.err
         left = (await http.ok("GET", f"/api/v1/namespaces/{ns}/pods"))["items"]
         assert [p["metadata"]["name"] for p in left] == ["agent-1"]

@@ -6,10 +6,11 @@
   them elsewhere. Like kubectl it refuses, before touching any pod, when a pod
   would be lost for good: one with no controller (unless --force), one owned by
   a DaemonSet (it would come straight back; --ignore-daemonsets skips them), one
-  with emptyDir data (unless --delete-emptydir-data). kubectl evicts through
-  the pods/eviction subresource, which honours PodDisruptionBudgets; we serve
-  neither, so pods are deleted, as `kubectl drain --disable-eviction` does, and
-  drain waits until they are gone.
+  with emptyDir data (unless --delete-emptydir-data). Like kubectl it *evicts*
+  the pods (POST pods/<name>/eviction), which honours PodDisruptionBudgets: an
+  eviction that would violate one is answered 429 and tried again every 5 s,
+  until the budget allows it (or --timeout). `--disable-eviction` deletes
+  instead, ignoring budgets. Either way drain waits until the pods are gone.
 * taint adds `key[=value]:Effect` to spec.taints or removes `key[:Effect]-`.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ PODS = lookup("pods")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 CONTROLLER_KINDS = "ReplicationController, ReplicaSet, Job, DaemonSet or StatefulSet"
 POLL_SECONDS = 0.2
+EVICTION_RETRY_SECONDS = 5.0     # kubectl drain's wait after a 429 TooManyRequests
 
 
 def node_names(args: tuple[str, ...]) -> list[str]:
@@ -153,6 +155,38 @@ async def _delete_pod(session: Session, pod: dict[str, Any], grace_period: int |
     click.echo(f"pod/{pod['metadata']['name']} deleted")
 
 
+def _namespace_terminating(err: ApiError) -> bool:
+    return any(cause.get("reason") == "NamespaceTerminating" for cause in (err.details or {}).get("causes") or [])
+
+
+async def _evict_pod(session: Session, pod: dict[str, Any], grace_period: int | None) -> None:
+    """Evict one pod, retrying while its disruption budget says no (429), as kubectl drain does."""
+    meta = pod["metadata"]
+    client = session.resource(PODS, meta["namespace"])
+    eviction: dict[str, Any] = {"apiVersion": "policy/v1", "kind": "Eviction",
+                                "metadata": {"name": meta["name"], "namespace": meta["namespace"]}}
+    if grace_period is not None:
+        eviction["deleteOptions"] = {"gracePeriodSeconds": grace_period}
+    click.echo(f"evicting pod {_pod_ref(pod)}")
+    while True:
+        try:
+            await client.post_subresource(meta["name"], "eviction", eviction)
+            break
+        except ApiError as err:
+            if err.code == 404:
+                break
+            if err.code == 429:
+                warn(f'error when evicting pods/"{meta["name"]}" -n "{meta["namespace"]}" '
+                     f"(will retry after {EVICTION_RETRY_SECONDS:g}s): {err.message}")
+                await asyncio.sleep(EVICTION_RETRY_SECONDS)
+                continue
+            if err.code == 403 and _namespace_terminating(err) and meta.get("deletionTimestamp"):
+                break     # its namespace is going away and takes the pod with it
+            raise
+    await _wait_gone(session, pod)
+    click.echo(f"pod/{meta['name']} evicted")
+
+
 def _abort(node: str, reason: str) -> CliError:
     return CliError(f'error: unable to drain node "{node}", aborting command...\n\n'
                     f"There are pending nodes to be drained:\n {node}\n{reason}")
@@ -167,10 +201,12 @@ def _abort(node: str, reason: str) -> CliError:
               help="Also delete pods using emptyDir (their data is lost).")
 @click.option("--grace-period", type=int, default=-1, help="Seconds each pod gets to stop (-1: its own).")
 @click.option("--timeout", type=DURATION, default=0, help="Give up after this many seconds (0: wait forever).")
+@click.option("--disable-eviction", is_flag=True,
+              help="Delete pods instead of evicting them, ignoring PodDisruptionBudgets.")
 @command_runner
 async def drain(session: Session, node: str, force: bool, ignore_daemonsets: bool,
-                delete_emptydir_data: bool, grace_period: int, timeout: float) -> None:
-    """Drain a node for maintenance: cordon it, then delete its pods."""
+                delete_emptydir_data: bool, grace_period: int, timeout: float, disable_eviction: bool) -> None:
+    """Drain a node for maintenance: cordon it, then evict its pods (honouring disruption budgets)."""
     [node] = node_names((node,))
     click.echo(await set_unschedulable(session, node, True))
     pods, _ = await session.resource(PODS, all_namespaces=True).list_all(field_selector=f"spec.nodeName={node}")
@@ -183,7 +219,8 @@ async def drain(session: Session, node: str, force: bool, ignore_daemonsets: boo
     grace = None if grace_period < 0 else grace_period
     try:
         async with asyncio.timeout(timeout or None):
-            await asyncio.gather(*(_delete_pod(session, pod, grace) for pod in plan.to_delete))
+            remove = _delete_pod if disable_eviction else _evict_pod
+            await asyncio.gather(*(remove(session, pod, grace) for pod in plan.to_delete))
     except TimeoutError:
         raise _abort(node, f"error: drain did not complete within {timeout:g}s") from None
     click.echo(f"node/{node} drained")
