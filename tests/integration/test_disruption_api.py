@@ -54,6 +54,12 @@ async def get_budget(http: Http, ns: str, name: str = "web") -> dict[str, Any]:
     return await http.ok("GET", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/{name}")
 
 
+async def conditioned_status(http: Http, ns: str, name: str) -> dict[str, Any] | None:
+    """The budget's status once the controller has written a condition, else None."""
+    status = (await get_budget(http, ns, name))["status"]
+    return status if status.get("conditions") else None
+
+
 async def exists(http: Http, ns: str, name: str) -> bool:
     status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
     return status == 200 and not body["metadata"].get("deletionTimestamp")
@@ -208,11 +214,8 @@ async def test_the_controller_keeps_the_status_and_evictions_follow_it(apiserver
         await http.ok("POST", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
                       {**budget("int"), "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "other"}}}})
 
-        async def computed_unmanaged():
-            status = (await get_budget(http, ns, "unmanaged"))["status"]
-            return status.get("conditions") and status
         # a percentage counts the pods' controllers' scale; these pods have no controller: 0 expected
-        status = await eventually(computed_unmanaged, "the percentage budget's status")
+        status = await eventually(lambda: conditioned_status(http, ns, "unmanaged"), "the percentage budget's status")
         assert (status["expectedPods"], status["currentHealthy"], status["disruptionsAllowed"]) == (0, 3, 0)
         assert status["conditions"][0]["reason"] == "InsufficientPods"
         assert "unmanaged" in (await eventually(lambda: events_of(http, ns, "UnmanagedPods"), "UnmanagedPods"))[0]
@@ -292,10 +295,7 @@ async def test_a_budget_whose_status_cannot_be_computed_fails_safe(apiserver, ht
         await http.ok("POST", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
                       {**budget("batch"), "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "batch"}}}})
 
-        async def failed():
-            status = (await get_budget(http, ns, "batch"))["status"]
-            return status.get("conditions") and status
-        status = await eventually(failed, "the budget to fail safe")
+        status = await eventually(lambda: conditioned_status(http, ns, "batch"), "the budget to fail safe")
         assert status["disruptionsAllowed"] == 0
         assert status["conditions"][0]["reason"] == "SyncFailed"
         assert status["conditions"][0]["message"] == "jobs.batch does not implement the scale subresource"
