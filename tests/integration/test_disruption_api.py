@@ -336,3 +336,39 @@ async def test_mkctl_drain_evicts_and_waits_for_the_budget(apiserver, http: Http
             process.kill()
             await process.wait()
         await http.delete(f"/api/v1/nodes/{node}")
+
+
+def test_the_official_python_client_creates_budgets_and_evicts(apiserver, unique: str) -> None:
+    """The client's models require every status count of a budget; its eviction call is refused with
+    an ApiException 429 while the budget allows nothing."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+    config = client.Configuration()
+    config.host = apiserver.url
+    with client.ApiClient(config) as api_client:
+        core, policy = client.CoreV1Api(api_client), client.PolicyV1Api(api_client)
+        ns = f"py-pdb-{unique}"
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+        try:
+            core.create_namespaced_pod(ns, client.V1Pod(
+                metadata=client.V1ObjectMeta(name="p", labels=LABELS),
+                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="minikube-py/busybox")])))
+            core.patch_namespaced_pod_status("p", ns, {"status": {"phase": "Running", "conditions": [
+                {"type": "Ready", "status": "True"}]}})
+            created = policy.create_namespaced_pod_disruption_budget(ns, client.V1PodDisruptionBudget(
+                metadata=client.V1ObjectMeta(name="web"),
+                spec=client.V1PodDisruptionBudgetSpec(min_available=1,
+                                                      selector=client.V1LabelSelector(match_labels=LABELS))))
+            assert created.status.disruptions_allowed == 0 and created.status.expected_pods == 0
+            assert [b.metadata.name for b in policy.list_namespaced_pod_disruption_budget(ns).items] == ["web"]
+            eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name="p", namespace=ns))
+            try:
+                core.create_namespaced_pod_eviction("p", ns, eviction)
+                raise AssertionError("the eviction should have been refused")
+            except ApiException as e:
+                assert e.status == 429 and VIOLATION in e.body
+            policy.delete_namespaced_pod_disruption_budget("web", ns)
+            core.create_namespaced_pod_eviction("p", ns, eviction)
+            assert core.list_namespaced_pod(ns).items == []
+        finally:
+            core.delete_namespace(ns)
