@@ -276,9 +276,11 @@ def test_validation_reads_like_kubernetes() -> None:
 
 def test_status_counts_may_not_be_negative() -> None:
     old = {"metadata": {"name": "web", "namespace": "ns"}, "spec": {"minAvailable": 1}, "status": {}}
-    new = {**old, "status": {"disruptionsAllowed": -1, "conditions": [{"type": "DisruptionAllowed"}]}}
+    new = {**old, "status": {"disruptionsAllowed": -1, "conditions": [{"type": "DisruptionAllowed"}],
+                             "disruptedPods": {"web-1": "yesterday"}}}
     assert {c["field"] for c in validate(PDBS, new, old)} == {
-        "status.disruptionsAllowed", "status.conditions[0].reason", "status.conditions[0].status"}
+        "status.disruptionsAllowed", "status.conditions[0].reason", "status.conditions[0].status",
+        "status.conditions[0].lastTransitionTime", "status.disruptedPods.web-1"}
 
 
 def test_kubectl_get_columns() -> None:

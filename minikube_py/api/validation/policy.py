@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .field import Cause, at_least, child, invalid, one_of, required, required_one_of
+from .others import timestamp_errors
 from .selectors import validate_label_selector
 from .shapes import get_int, get_int_or_str, get_list, get_object, get_str, objects_in
 from .workloads import _int_or_percent_errors as int_or_percent_errors, _percent as percent
@@ -54,11 +55,16 @@ def validate_pod_disruption_budget_status(new: dict[str, Any], old: dict[str, An
     for name in STATUS_COUNTS:
         errs += at_least(child("status", name), get_int(status, name, "status", errs), 0)
     get_int(status, "observedGeneration", "status", errs, bits=64)
-    get_object(status, "disruptedPods", "status", errs)
+    disrupted = get_object(status, "disruptedPods", "status", errs)
+    for pod_name in disrupted:
+        errs += timestamp_errors(disrupted, pod_name, "status.disruptedPods")
     conditions_path = "status.conditions"
     for path, condition in objects_in(get_list(status, "conditions", "status", errs), conditions_path, errs):
         for name in ("type", "reason"):
             if not get_str(condition, name, path, errs):
                 errs.append(required(child(path, name)))
         errs += required_one_of(child(path, "status"), condition.get("status"), CONDITION_STATUSES)
+        if not condition.get("lastTransitionTime"):
+            errs.append(required(child(path, "lastTransitionTime")))
+        errs += timestamp_errors(condition, "lastTransitionTime", path)
     return errs
