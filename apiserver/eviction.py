@@ -136,30 +136,35 @@ class Evictions:
         options = delete_options(request, parse_eviction(await read_body(request), info))
         await self.check_namespace_open(info)
         pods = dataclasses.replace(info, subresource=None)
-        name = info.name or ""
-        user_guards_revision = options.resource_version is not None
-        for _ in range(RETRIES):
-            pod = await self.store.get(info.rt, info.namespace, name)
-            if not can_ignore_budget(pod):
-                break
-            try:
-                await self.deleter.delete_object(pods, name, self.guarded(options, pod))
-                return self.success()
-            except errors.ApiError as e:
-                if e.reason != "Conflict" or user_guards_revision:
-                    raise
-        else:
-            raise errors.ApiError(504, "Timeout", f"couldn't delete pod {name} due to conflicts")
-
+        pod = await self.delete_if_disrupting_nothing(pods, options)
+        if pod is None:
+            return self.success()
         guard = await self.check_budget(pod, options.dry_run)
         try:
-            await self.deleter.delete_object(pods, name, self.guarded(options, pod) if guard else options)
+            await self.deleter.delete_object(pods, info.name or "", self.guarded(options, pod) if guard else options)
         except errors.ApiError as e:
-            if e.reason == "Conflict" and guard and not user_guards_revision:
+            if e.reason == "Conflict" and guard and options.resource_version is None:
+                # the unready pod changed (became Ready?) since we looked: the client should ask again
                 raise too_many_requests(f"The disruption budget {guard} is still being processed by the server.",
                                         10) from e
             raise
         return self.success()
+
+    async def delete_if_disrupting_nothing(self, pods: RequestInfo, options: DeleteOptions) -> Object | None:
+        """Delete a pod that is not running (yet or any more) and return None; return a running
+        pod untouched. A lost race with another writer of the pod is retried."""
+        name = pods.name or ""
+        for _ in range(RETRIES):
+            pod = await self.store.get(pods.rt, pods.namespace, name)
+            if not can_ignore_budget(pod):
+                return pod
+            try:
+                await self.deleter.delete_object(pods, name, self.guarded(options, pod))
+                return None
+            except errors.ApiError as e:
+                if e.reason != "Conflict" or options.resource_version is not None:
+                    raise
+        raise errors.ApiError(504, "Timeout", f"couldn't delete pod {name} due to conflicts")
 
     async def check_budget(self, pod: Object, dry_run: bool) -> str | None:
         """Spend a disruption of the pod's budget, if it has one. Returns the budget's name when
