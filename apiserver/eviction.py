@@ -39,13 +39,13 @@ from minikube_py.api import disruption, errors
 from minikube_py.api.resources import by_kind
 
 from . import objectmeta
+from .admission import CREATE, Attributes
 from .deletion import Deleter, DeleteOptions
 from .http import json_response, read_body
 from .routing import RequestInfo
 from .storage import Object, Store
 from .updates import Updater
 
-NAMESPACES = by_kind("v1", "Namespace")
 BUDGETS = by_kind("policy/v1", "PodDisruptionBudget")
 EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
 MAX_DISRUPTED_PODS = 2000    # Kubernetes' MaxDisruptedPodSize: evictions the controller has not confirmed yet
@@ -133,8 +133,14 @@ class Evictions:
         self.deleter = deleter
 
     async def evict(self, request: web.Request, info: RequestInfo) -> web.Response:
-        options = delete_options(request, parse_eviction(await read_body(request), info))
-        await self.check_namespace_open(info)
+        body = await read_body(request)
+        options = delete_options(request, parse_eviction(body, info))
+        # An eviction is a create of pods/eviction for admission: NamespaceLifecycle refuses it in a
+        # Terminating namespace (403 with the NamespaceTerminating cause that kubectl drain knows).
+        attributes = Attributes(CREATE, info.rt.plural, info.rt.group, info.namespace, info.name or "", body,
+                                subresource="eviction", dry_run=options.dry_run)
+        await self.updater.admission.admit(attributes)
+        await self.updater.admission.validate(attributes)
         pods = dataclasses.replace(info, subresource=None)
         pod = await self.delete_if_disrupting_nothing(pods, options)
         if pod is None:
@@ -214,18 +220,6 @@ class Evictions:
         guarded = copy.copy(options)
         guarded.resource_version = pod["metadata"]["resourceVersion"]
         return guarded
-
-    async def check_namespace_open(self, info: RequestInfo) -> None:
-        """NamespaceLifecycle admission: no eviction is created in a namespace being terminated
-        (kubectl drain recognises the NamespaceTerminating cause)."""
-        namespace = await self.store.get(NAMESPACES, None, info.namespace or "")
-        if (namespace.get("status") or {}).get("phase") == "Terminating":
-            error = errors.forbidden("pods", info.name or "", "unable to create new content in namespace "
-                                     f"{info.namespace} because it is being terminated")
-            error.details = {**(error.details or {}), "causes": [
-                {"reason": "NamespaceTerminating", "message": f"namespace {info.namespace} is being terminated",
-                 "field": "metadata.namespace"}]}
-            raise error
 
     @staticmethod
     def success() -> web.Response:

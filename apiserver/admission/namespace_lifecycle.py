@@ -10,6 +10,9 @@ deleted:
   it is being terminated` (details.causes: NamespaceTerminating on
   metadata.namespace), so the namespace controller can empty it for good.
 
+Creates of subresources count too, as in Kubernetes: a pods/eviction in a
+Terminating namespace is refused the same way (kubectl drain expects it).
+
 Kubernetes reads namespaces from an informer and asks storage on a miss; we
 read the watch cache's mirror of them, after waiting until it has seen this
 server's own namespace writes (so a namespace this server has just marked
@@ -41,7 +44,7 @@ class NamespaceLifecycle(MutatingPlugin):
 
     async def admit(self, attributes: Attributes) -> None:
         namespace = attributes.namespace
-        if not namespace or attributes.resource == "namespaces" or attributes.subresource:
+        if not namespace or attributes.resource == "namespaces":
             return                        # cluster-scoped: no namespace to be open
         assert NAMESPACES is not None
         fresh = await self.cache.wait_until(self.store.last_write.get("namespaces", 0), timeout=1.0)
