@@ -5,20 +5,20 @@ Each test gets its own agent with a unique node name; the `agent` fixture
 (tests/integration/conftest.py) stops it and removes every container carrying
 that node's label and its root directory, whatever happens. Periods and
 back-offs are shortened by flags; assertions are about states, reasons and
-counts, polled with bounds (never timed).
+counts, polled with `eventually` (explain=agent.log_tail adds the agent's log to a
+failure), never timed.
 """
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import docker
 
-from tests.conftest import ROOT, free_port, stop_process
+from minikube_py.testing import ROOT, eventually, free_port, stop_process
+from tests.helpers import Http
 
 NODE_LABEL = "io.minikube-py.node"
 IMAGE = "minikube-py/busybox:latest"
@@ -58,18 +58,6 @@ def remove_node_containers(client: docker.DockerClient, node: str) -> None:
         container.remove(force=True)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0,
-                     agent: Agent | None = None) -> Any:
-    """Poll `check` until it returns something truthy (returned); fail with the agent's log otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}\n" + (agent.log_tail() if agent else ""))
-
-
 def pod_body(name: str, node: str, containers: list[dict], **spec: Any) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
             "spec": {"nodeName": node, "containers": containers, "terminationGracePeriodSeconds": 5, **spec}}
@@ -79,16 +67,16 @@ def sh(name: str, script: str, **extra: Any) -> dict:
     return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
 
 
-async def get_pod(http, ns: str, name: str) -> dict | None:
+async def get_pod(http: Http, ns: str, name: str) -> dict | None:
     status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
     return body if status == 200 else None
 
 
-async def wait_phase(http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:
-    async def check():
+async def wait_phase(http: Http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:
+    async def check() -> dict | None:
         pod = await get_pod(http, ns, name)
         return pod if pod and (pod.get("status") or {}).get("phase") == phase else None
-    return await eventually(check, f"pod {name} {phase}", timeout, agent)
+    return await eventually(check, f"pod {name} {phase}", timeout, interval=0.2, explain=agent.log_tail)
 
 
 def container_status(pod: dict, name: str) -> dict:
@@ -99,7 +87,7 @@ def condition(pod: dict, kind: str) -> str:
     return next(c["status"] for c in pod["status"]["conditions"] if c["type"] == kind)
 
 
-async def pod_events(http, ns: str, name: str) -> list[dict]:
+async def pod_events(http: Http, ns: str, name: str) -> list[dict]:
     """The Events about pod `name`, oldest first."""
     listed = await http.ok("GET", f"/api/v1/namespaces/{ns}/events?fieldSelector=involvedObject.name%3D{name}")
     return listed["items"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from minikube_py.testing import ROOT
 from tests.helpers import namespace, pod
 
 

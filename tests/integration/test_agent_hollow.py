@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from tests.conftest import ROOT, free_port, stop_process
+from minikube_py.testing import ROOT, free_port, stop_process
 from tests.integration.test_agent_docker import eventually, get_pod
 
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from minikube_py.testing import eventually
 from tests.agent_harness import (
-    FOREVER, HELLO, condition, container_status, eventually, get_pod, pod_body, pod_events, sh, wait_phase)
+    FOREVER,
+    HELLO,
+    condition,
+    container_status,
+    get_pod,
+    pod_body,
+    pod_events,
+    sh,
+    wait_phase,
+)
 
 FAST = {"periodSeconds": 1, "failureThreshold": 1}
 # A CGI that appends its query string to /hooks/calls: a hook "hits" it and the host reads the file.
@@ -33,17 +43,17 @@ async def test_http_and_tcp_readiness_toggle_ready(http, ns, agent, docker_clien
         pod = await get_pod(http, ns, "ready")
         ready = {s["name"]: s["ready"] for s in pod["status"]["containerStatuses"]}
         return pod if ready == {"web": web, "side": side} else None
-    pod = await eventually(lambda: readiness(False, False), "both containers unready", agent=agent)
+    pod = await eventually(lambda: readiness(False, False), "both containers unready", explain=agent.log_tail)
     assert condition(pod, "Ready") == "False"
 
     web, side = running_container(docker_client, pod, "web"), running_container(docker_client, pod, "side")
     web.exec_run(["sh", "-c", "echo ok > /www/ready.txt"])          # httpGet: 404 -> 200
-    await eventually(lambda: readiness(True, False), "web ready, side not", agent=agent)
+    await eventually(lambda: readiness(True, False), "web ready, side not", explain=agent.log_tail)
     side.exec_run(["httpd", "-p", "9999", "-h", "/tmp"])              # tcpSocket: refused -> accepted
-    pod = await eventually(lambda: readiness(True, True), "both ready", agent=agent)
+    pod = await eventually(lambda: readiness(True, True), "both ready", explain=agent.log_tail)
     assert condition(pod, "Ready") == "True" and condition(pod, "ContainersReady") == "True"
     web.exec_run(["rm", "/www/ready.txt"])
-    pod = await eventually(lambda: readiness(False, True), "web unready again", agent=agent)
+    pod = await eventually(lambda: readiness(False, True), "web unready again", explain=agent.log_tail)
     assert condition(pod, "Ready") == "False"
 
     events = await pod_events(http, ns, "ready")
@@ -63,7 +73,7 @@ async def test_http_and_tcp_liveness_failures_restart_the_container(http, ns, ag
         pod = await get_pod(http, ns, "doomed")
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         return pod if len(statuses) == 2 and all(s["restartCount"] >= 1 for s in statuses) else None
-    pod = await eventually(both_restarted, "both containers restarted by liveness", agent=agent)
+    pod = await eventually(both_restarted, "both containers restarted by liveness", explain=agent.log_tail)
     for name in ("http", "tcp"):
         assert container_status(pod, name)["lastState"]["terminated"]["exitCode"] in (0, 137)  # TERM or KILL
     events = await pod_events(http, ns, "doomed")
@@ -100,11 +110,11 @@ async def test_post_start_and_pre_stop_hooks_with_http_get_and_exec(http, ns, ag
 
     async def started():
         return {"server-post-start", "worker-post-start"} <= set(recorded())
-    await eventually(started, "both postStart hooks", agent=agent)
+    await eventually(started, "both postStart hooks", explain=agent.log_tail)
     assert not {"server-pre-stop", "worker-pre-stop"} & set(recorded())
 
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/hooked")
-    await eventually(lambda: _gone(http, ns, "hooked"), "the pod to be deleted", agent=agent)
+    await eventually(lambda: _gone(http, ns, "hooked"), "the pod to be deleted", explain=agent.log_tail)
     assert {"server-pre-stop", "worker-pre-stop"} <= set(recorded())
 
 
@@ -116,7 +126,7 @@ async def test_failing_http_post_start_hook_kills_the_container(http, ns, agent)
         pod = await get_pod(http, ns, "badhook")
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         return pod if statuses and statuses[0]["restartCount"] >= 1 else None
-    await eventually(restarted, "the container to be restarted after its hook failed", agent=agent)
+    await eventually(restarted, "the container to be restarted after its hook failed", explain=agent.log_tail)
     events = await pod_events(http, ns, "badhook")
     assert any(e["reason"] == "FailedPostStartHook" and e["type"] == "Warning" for e in events), events
 

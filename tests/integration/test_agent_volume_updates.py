@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 
-from tests.agent_harness import FOREVER, container_status, eventually, get_pod, pod_body, sh, wait_phase
+from minikube_py.testing import eventually
+from tests.agent_harness import FOREVER, container_status, get_pod, pod_body, sh, wait_phase
 
 
 def b64(text: str) -> str:
@@ -55,7 +56,7 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
 
     async def updated():
         return files().split() == ["colour=blue", "shape=round", "password=two"]
-    await eventually(updated, "the new contents inside the container", agent=agent)
+    await eventually(updated, "the new contents inside the container", explain=agent.log_tail)
     assert inside("readlink /etc/settings/..data").strip() not in ("", first_version)
     assert inside("ls -A /etc/settings | grep -c '^[.][.]'").strip() == "2"   # ..data and one version
 

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.conftest import ApiServer
+from minikube_py.testing import ApiServer
 from tests.helpers import Http, namespace, pod
 
 NOT_READY, UNREACHABLE = "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"

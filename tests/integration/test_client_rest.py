@@ -127,7 +127,7 @@ async def test_bookmarks_and_early_close(api, ns):
 
 
 async def test_unreachable_server_is_503_after_retries():
-    from tests.conftest import free_port
+    from minikube_py.testing import free_port
     config = ClientConfig(server=f"http://127.0.0.1:{free_port()}")
     async with ApiClient(config, retries=2, backoff_base=0.01) as api:
         with pytest.raises(ApiError) as info:

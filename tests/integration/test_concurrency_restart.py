@@ -61,7 +61,7 @@ async def test_sigterm_ends_open_watches_and_the_server(etcd, unique):
     """An open watch must not keep a stopping API server alive (it would hold restarts for minutes)."""
     import signal
 
-    from tests.conftest import ApiServer
+    from minikube_py.testing import ApiServer
     server = ApiServer(etcd)
     server.start()
     try:

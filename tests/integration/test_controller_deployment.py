@@ -3,50 +3,10 @@ rollback, pause, progress deadline. A helper task plays the kubelet (marks pods 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from controllers import deployment_util as du
-from test_controller_harness import (api, eventually, fake_ip, manager, mark_ready, pods_of,  # noqa: F401
-                                     template)
-
-
-def deployment(name: str, replicas: int, image: str, strategy: dict | None = None, **spec) -> dict:
-    labels = {"app": name}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                     "template": template(labels, image=image),
-                     "strategy": strategy or {"type": "RollingUpdate",
-                                              "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}, **spec}}
-
-
-@contextlib.asynccontextmanager
-async def kubelet(api, ns):
-    """Mark every new pod of the namespace Ready, as a node agent would."""
-    async def loop():
-        while True:
-            for pod in await pods_of(api, ns):
-                if not (pod.get("status") or {}).get("podIP"):
-                    with contextlib.suppress(Exception):
-                        await mark_ready(api, ns, pod, fake_ip(pod))
-            await asyncio.sleep(0.05)
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-async def complete(api, ns, name, image):
-    d = await api.resource("deployments", ns).get(name)
-    status = d.get("status") or {}
-    conditions = {c["type"]: c for c in status.get("conditions") or []}
-    ok = (status.get("observedGeneration") == d["metadata"]["generation"]
-          and status.get("updatedReplicas") == status.get("replicas") == status.get("availableReplicas")
-          == d["spec"]["replicas"] and conditions.get("Progressing", {}).get("reason") == "NewReplicaSetAvailable")
-    pods = await pods_of(api, ns, f"app={name}")
-    images = {p["spec"]["containers"][0]["image"] for p in pods}
-    return d if ok and images == {image} and len(pods) == d["spec"]["replicas"] else None
+from minikube_py.testing import eventually
+from tests.controller_harness import complete, deployment, kubelet, pods_of
 
 
 async def test_rolling_update_stays_within_surge_and_unavailability(api, manager, ns):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from minikube_py.api.errors import ApiError
-from test_controller_harness import api, eventually, manager, mark_ready, template  # noqa: F401
+from minikube_py.testing import eventually
+from tests.controller_harness import mark_ready, template
 
 
 def service(name: str, selector: dict | None, target_port: int | str = "http") -> dict:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from minikube_py.api.errors import ApiError
-from test_controller_harness import InProcessManager, api, eventually  # noqa: F401
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-
 from minikube_py.client import ApiClient, ClientConfig
-from test_controller_harness import InProcessManager, eventually
-
-
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager
 
 
 def node(name: str, cidr: str | None = None) -> dict:

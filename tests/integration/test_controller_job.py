@@ -9,7 +9,8 @@ import pytest
 
 from controllers.config import ControllerManagerConfiguration, JobControllerConfiguration
 from minikube_py.api.errors import ApiError
-from test_controller_harness import InProcessManager, api, eventually  # noqa: F401
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 middle of a rollout: a new copy takes the Lease over and finishes with no extra pods."""
 from __future__ import annotations
 
-import asyncio
 import signal
 
-from test_controller_deployment import complete, deployment, kubelet
-from test_controller_harness import ProcessManager, api, eventually, pods_of  # noqa: F401
+from minikube_py.testing import eventually
+from tests.controller_harness import ProcessManager, complete, deployment, kubelet, pods_of
 
 
 async def test_rollout_survives_a_killed_controller_manager(api, apiserver, ns, tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
-from test_controller_harness import (InProcessManager, api, eventually, manager, mark_ready,  # noqa: F401
-                                     pods_of, replica_set)
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager, mark_ready, pods_of, replica_set
 
 
 async def test_scale_up_then_down_deletes_unready_and_unscheduled_first(api, manager, ns):

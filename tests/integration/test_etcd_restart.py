@@ -4,7 +4,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.conftest import ApiServer, Etcd
+from minikube_py.testing import ApiServer, Etcd
 from tests.helpers import Http, namespace
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
+from minikube_py.testing import ROOT
 from tests.helpers import deployment, pod
 
 

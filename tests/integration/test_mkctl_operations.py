@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from tests.conftest import free_port
+from minikube_py.testing import free_port
 from tests.helpers import deployment, pod
 from tests.integration.test_mkctl_basics import mkctl
 

@@ -30,8 +30,8 @@ from agent.dns.server import DnsServer
 from agent.network import PodNetwork
 from agent.network.netns import open_iproute
 from agent.network.node_sync import NodeNetworkController
-from agent.network.routes import RTPROT_HOSTGW, current_routes
 from agent.network.resolv import write_resolv_conf
+from agent.network.routes import RTPROT_HOSTGW, current_routes
 from agent.proxy import iptables
 from agent.proxy.model import Endpoint, ServicePort
 from agent.proxy.proxier import Proxier

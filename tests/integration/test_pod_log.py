@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tests.conftest import free_port
+from minikube_py.testing import free_port
 from tests.helpers import pod
 
 

@@ -17,12 +17,12 @@ import pytest
 
 from minikube_py.client.config import ClientConfig
 from minikube_py.client.rest import ApiClient
+from minikube_py.testing import ROOT
 from scheduler.config import SchedulerConfig
 from scheduler.explain import DECISION_ANNOTATION
 from scheduler.scheduler import Scheduler
-from tests.conftest import ROOT
+from tests.controller_harness import InProcessManager, replica_set
 from tests.helpers import Http, namespace, pod
-from test_controller_harness import InProcessManager, replica_set
 
 TAINT = {"key": "key", "value": "value", "effect": "NoSchedule"}
 

@@ -5,7 +5,7 @@ import ipaddress
 
 import aiohttp
 
-from tests.conftest import ApiServer
+from minikube_py.testing import ApiServer
 from tests.helpers import Http
 
 

@@ -6,8 +6,13 @@ import asyncio
 
 import pytest
 
-from minikube_py.client.workqueue import (BucketRateLimiter, ItemExponentialFailureRateLimiter, RateLimitingQueue,
-                                          default_controller_rate_limiter, run_workers)
+from minikube_py.client.workqueue import (
+    BucketRateLimiter,
+    ItemExponentialFailureRateLimiter,
+    RateLimitingQueue,
+    default_controller_rate_limiter,
+    run_workers,
+)
 
 
 async def test_add_dedups_while_queued_and_keeps_order():

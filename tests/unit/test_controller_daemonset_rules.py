@@ -1,8 +1,14 @@
 """DaemonSet placement and rolling-update rules (controllers/daemonset_util.py)."""
 from __future__ import annotations
 
-from controllers.daemonset_util import (HASH_LABEL, compute_status, new_pod, rolling_update_victims, should_run,
-                                        target_node)
+from controllers.daemonset_util import (
+    HASH_LABEL,
+    compute_status,
+    new_pod,
+    rolling_update_victims,
+    should_run,
+    target_node,
+)
 
 
 def ds(**template_spec) -> dict:

@@ -2,8 +2,14 @@
 controllers/taint_eviction.py)."""
 from __future__ import annotations
 
-from controllers.node_lifecycle import (NOT_READY, UNREACHABLE, all_unknown, desired_taints, merge_taints,
-                                        unknown_conditions)
+from controllers.node_lifecycle import (
+    NOT_READY,
+    UNREACHABLE,
+    all_unknown,
+    desired_taints,
+    merge_taints,
+    unknown_conditions,
+)
 from controllers.taint_eviction import NEVER, eviction_time
 
 STAMP = "2024-01-01T00:00:00Z"

@@ -7,16 +7,21 @@ import json
 
 import pytest
 
+from minikube_py.api.errors import ApiError
+from minikube_py.api.strategic_merge import apply_strategic_merge_patch
 from minikube_py.cli.mkctl_cmds.errors import CliError, connection_refused, server_error
 from minikube_py.cli.mkctl_cmds.manifests import read_manifests
 from minikube_py.cli.mkctl_cmds.meta import metadata_patch, split_changes
 from minikube_py.cli.mkctl_cmds.nodes import apply_taints, parse_taint, plan_drain
 from minikube_py.cli.mkctl_cmds.output import human_duration, tabwrite, to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import pick_revision, rollout_status
-from minikube_py.cli.mkctl_cmds.three_way import (LAST_APPLIED, last_applied, strategies_for,
-                                                  three_way_patch, with_last_applied)
-from minikube_py.api.errors import ApiError
-from minikube_py.api.strategic_merge import apply_strategic_merge_patch
+from minikube_py.cli.mkctl_cmds.three_way import (
+    LAST_APPLIED,
+    last_applied,
+    strategies_for,
+    three_way_patch,
+    with_last_applied,
+)
 
 DEPLOY = strategies_for("apps/v1", "Deployment")
 

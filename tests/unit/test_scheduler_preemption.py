@@ -9,8 +9,15 @@ from scheduler.algorithm import Algorithm, FitError
 from scheduler.config import SchedulerConfig, load_config
 from scheduler.framework import UNRESOLVABLE, UNSCHEDULABLE, Snapshot, Status
 from scheduler.nominator import Nominator
-from scheduler.plugins.default_preemption import (Candidate, DefaultPreemption, Preemption, eligible, num_candidates,
-                                                  pick_one_node, select_victims)
+from scheduler.plugins.default_preemption import (
+    Candidate,
+    DefaultPreemption,
+    Preemption,
+    eligible,
+    num_candidates,
+    pick_one_node,
+    select_victims,
+)
 from tests.unit.test_scheduler_plugins import make_node, make_pod
 
 

@@ -7,8 +7,16 @@ import pytest
 
 from minikube_py.api.resources import lookup
 from minikube_py.api.selectors import (
-    EVERYTHING, NOTHING, FieldSelector, SelectorError, check_supported, label_selector_from_dict,
-    label_selector_from_set, object_fields, parse_field_selector, parse_label_selector,
+    EVERYTHING,
+    NOTHING,
+    FieldSelector,
+    SelectorError,
+    check_supported,
+    label_selector_from_dict,
+    label_selector_from_set,
+    object_fields,
+    parse_field_selector,
+    parse_label_selector,
     supported_fields,
 )
 

@@ -9,7 +9,10 @@ import pytest
 
 from minikube_py.api.resources import RESOURCES
 from minikube_py.api.strategic_merge import (
-    PatchError, PatchMeta, apply_strategic_merge_patch, patch_strategies,
+    PatchError,
+    PatchMeta,
+    apply_strategic_merge_patch,
+    patch_strategies,
 )
 
 

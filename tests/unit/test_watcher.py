@@ -5,7 +5,7 @@ import json
 
 import orjson
 
-from apiserver.watchcache import WatchEvent, Watcher
+from apiserver.watchcache import Watcher, WatchEvent
 from minikube_py.api.resources import by_kind
 
 CM = by_kind("v1", "ConfigMap")

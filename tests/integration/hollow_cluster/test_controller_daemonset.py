@@ -2,14 +2,14 @@
 the scheduler as real processes. One pod per matching node, bound by the scheduler
 through node affinity; a node joining gets one, a node leaving or no longer matching
 loses it; a tainted node gets none; a rolling update replaces the pods with at most
-maxUnavailable nodes without an available pod at any observed moment."""
+maxUnavailable nodes without an available pod at any observed moment. The private API server,
+its client and namespace, and the agents + scheduler (fixtures api, ns, lab) are in ./conftest.py."""
 from __future__ import annotations
 
 import pytest
 
-from test_controller_harness import InProcessManager, eventually
-# a private API server, its client and namespace, and agents + scheduler as processes
-from test_controller_nodelifecycle import api, lab, ns  # noqa: F401
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager
 
 
 @pytest.fixture

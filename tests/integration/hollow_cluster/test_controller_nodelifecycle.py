@@ -7,81 +7,20 @@ grace) and replaced on the other node; the agent comes back and the taints go.
 
 These tests use a private API server (own etcd prefix): nodes and pods other tests left
 behind in the shared one would be monitored, tainted and evicted too, and compete for
-the eviction rate limit."""
+the eviction rate limit (the fixtures api, ns and lab are in ./conftest.py)."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
-import sys
-import tempfile
 
 import pytest
 
 from controllers.config import ControllerManagerConfiguration, NodeLifecycleControllerConfiguration
-from minikube_py.client import ApiClient, ClientConfig
-from test_controller_harness import InProcessManager, eventually, pods_of
-from tests.conftest import ROOT, free_port, stop_process
+from minikube_py.testing import eventually
+from tests.controller_harness import InProcessManager, pods_of
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 FAST = ControllerManagerConfiguration(node_lifecycle=NodeLifecycleControllerConfiguration(
     node_monitor_grace_period=3.0, node_monitor_period=0.5, node_eviction_rate=100.0))
-
-
-class Child:
-    """A child process stopped by its pid, whatever happens in the test."""
-
-    def __init__(self, command: list[str], log_path: str) -> None:
-        self.command, self.log_path = command, log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Child":
-        self.process = subprocess.Popen(self.command, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
-                                        cwd=ROOT)
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-
-
-@pytest.fixture
-async def api(private_apiserver):
-    async with ApiClient(ClientConfig(server=private_apiserver.url)) as client:
-        yield client
-
-
-@pytest.fixture
-async def ns(api, unique):
-    name = f"t-{unique}"
-    await api.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    yield name
-    await api.resource("namespaces").delete(name)
-
-
-@pytest.fixture
-def lab(private_apiserver, unique):
-    apiserver = private_apiserver
-    workdir = tempfile.mkdtemp(prefix="mk-nodelife-")
-    children: list[Child] = []
-
-    def agent(name: str) -> Child:
-        child = Child([sys.executable, "-m", "agent", "--server", apiserver.url, "--runtime", "hollow",
-                       "--node-name", name, "--node-labels", f"lab={unique}", "--port", str(free_port()),
-                       "--bind-address", "127.0.0.1", "--root-dir", f"{workdir}/{name}",
-                       "--node-status-update-frequency", "0.5"], f"{workdir}/{name}.log")
-        children.append(child)
-        return child.start()
-
-    children.append(Child([sys.executable, "-m", "scheduler", "--server", apiserver.url, "--no-leader-elect"],
-                          f"{workdir}/scheduler.log").start())
-    try:
-        yield agent
-    finally:
-        for child in children:
-            child.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

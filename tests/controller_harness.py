@@ -1,35 +1,22 @@
 """Shared pieces of the controller tests: a controller manager run in-process (an asyncio
-task, cancelled even when a test fails) or as a real process, bounded polling, and
-"being the kubelet" by writing pods' status through pods/status."""
+task, cancelled even when a test fails) or as a real process, and "being the kubelet" by
+writing pods' status through pods/status. Their fixtures (`api`, `manager`) are in
+tests/integration/conftest.py; polling is minikube_py.testing's `eventually`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Awaitable, Callable
-
-import pytest
+from typing import Any
 
 from controllers.manager import LEASE_NAME, ControllerManager, ManagerOptions
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.component_base import LeaderElectionConfiguration
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
-    """Poll `check` until it returns something truthy (bounded: fail after `timeout`)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.1)
+from minikube_py.testing import ROOT
 
 
 class InProcessManager:
@@ -67,20 +54,6 @@ class ProcessManager:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-async def api(apiserver):
-    async with ApiClient(ClientConfig(server=apiserver.url)) as client:
-        yield client
-
-
-@pytest.fixture
-async def manager(apiserver):
-    running = InProcessManager(apiserver.url, ["deployment", "endpoint", "namespace", "replicaset"])
-    running.start()
-    yield running
-    await running.stop()
-
-
 def template(labels: dict[str, str], image: str = "minikube-py/busybox:latest", **spec: Any) -> dict:
     return {"metadata": {"labels": labels},
             "spec": {"containers": [{"name": "app", "image": image, **spec}], "terminationGracePeriodSeconds": 0}}
@@ -107,3 +80,44 @@ async def pods_of(api: ApiClient, namespace: str, selector: str | None = None) -
 def fake_ip(pod: dict) -> str:
     digest = sum(pod["metadata"]["uid"].encode()) % 250 + 1
     return f"10.244.{len(pod['metadata']['name']) % 250}.{digest}"
+
+
+def deployment(name: str, replicas: int, image: str, strategy: dict | None = None, **spec: Any) -> dict:
+    """A Deployment of `replicas` pods of `image` (rolling update, surge and unavailability 1 unless given)."""
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": template(labels, image=image),
+                     "strategy": strategy or {"type": "RollingUpdate",
+                                              "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}, **spec}}
+
+
+@contextlib.asynccontextmanager
+async def kubelet(api: ApiClient, ns: str) -> AsyncIterator[None]:
+    """Mark every new pod of the namespace Ready, as a node agent would (a background task, not polling)."""
+    async def loop() -> None:
+        while True:
+            for pod in await pods_of(api, ns):
+                if not (pod.get("status") or {}).get("podIP"):
+                    with contextlib.suppress(Exception):
+                        await mark_ready(api, ns, pod, fake_ip(pod))
+            await asyncio.sleep(0.05)
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def complete(api: ApiClient, ns: str, name: str, image: str) -> dict | None:
+    """The Deployment once rolled out completely to `image` (status, condition and pods agree), else None."""
+    d = await api.resource("deployments", ns).get(name)
+    status = d.get("status") or {}
+    conditions = {c["type"]: c for c in status.get("conditions") or []}
+    ok = (status.get("observedGeneration") == d["metadata"]["generation"]
+          and status.get("updatedReplicas") == status.get("replicas") == status.get("availableReplicas")
+          == d["spec"]["replicas"] and conditions.get("Progressing", {}).get("reason") == "NewReplicaSetAvailable")
+    pods = await pods_of(api, ns, f"app={name}")
+    images = {p["spec"]["containers"][0]["image"] for p in pods}
+    return d if ok and images == {image} and len(pods) == d["spec"]["replicas"] else None
