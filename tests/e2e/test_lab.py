@@ -7,6 +7,7 @@ bounded polls; the whole module takes about a minute.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -23,6 +24,7 @@ import pytest
 
 from minikube_py.lab import netsetup, state
 from minikube_py.lab.config import LabConfig
+from minikube_py.testing import eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ("minikube-py/pause:latest", "minikube-py/hello:latest")
@@ -60,19 +62,9 @@ def api(config: LabConfig, path: str) -> dict:
         return json.loads(answer.read())
 
 
-def eventually(check, what: str, timeout: float = 90.0, pause: float = 1.0, explain=lambda: ""):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except Exception as e:           # not there yet (connection refused, missing field ...)
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(pause)
-    raise AssertionError(f"gave up waiting for {what}: {last!r} {explain()}")
+# The lab converges in tens of seconds, and its checks fail while it does (connection refused,
+# a field not there yet): the one polling helper, configured for that.
+eventually = functools.partial(eventually_sync, timeout=90.0, interval=1.0, retry_on=(Exception,))
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +136,7 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
         answer = in_pod(lab, "wget", "-q", "-O", "-", f"http://{cluster_ip}/")
         answered.update(name for name in pods if name in answer)
         return answered == pods
-    eventually(every_pod_answers, f"every pod behind ClusterIP {cluster_ip}", timeout=60, pause=0.2)
+    eventually(every_pod_answers, f"every pod behind ClusterIP {cluster_ip}", timeout=60, interval=0.2)
     assert eventually(lambda: "hello from" in in_pod(lab, "wget", "-q", "-O", "-", "http://hello/"),
                       "the Service by its DNS name", timeout=30)
     assert eventually(lambda: "APIVersions" in in_pod(lab, "wget", "-q", "-O", "-", "http://kubernetes.default:443/api"),

@@ -13,6 +13,7 @@ from minikube_py.api.errors import ApiError
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.client.informer import DeletedFinalStateUnknown, SharedInformer, SharedInformerFactory
 from minikube_py.client.store import NODE_NAME_INDEX, key_of
+from minikube_py.testing import eventually
 from tests.helpers import pod
 
 
@@ -54,18 +55,19 @@ def versions(objects) -> dict[str, str]:
     return {key_of(o): o["metadata"]["resourceVersion"] for o in objects}
 
 
-async def converged(informer: SharedInformer, view: HandlerView, attempts: int = 200) -> dict[str, str]:
+async def converged(informer: SharedInformer, view: HandlerView) -> dict[str, str]:
     """Poll (bounded) until the store and the handler view both equal a fresh list."""
-    expected: dict[str, str] = {}
-    for _ in range(attempts):
+    async def same_as_a_fresh_list() -> tuple[dict[str, str]] | None:      # a tuple: {} is a valid answer
         items, _ = await informer.client.list_all()
         expected = versions(items)
         if versions(informer.list()) == expected and versions(view.objects.values()) == expected:
-            assert not view.problems, view.problems
-            return expected
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no convergence: api={expected} store={versions(informer.list())} "
-                         f"handlers={versions(view.objects.values())}")
+            return (expected,)
+        return None
+    (expected,) = await eventually(same_as_a_fresh_list, "the store and the handlers to converge", timeout=10,
+                                interval=0.05, explain=lambda: f"store={versions(informer.list())} "
+                                                               f"handlers={versions(view.objects.values())}")
+    assert not view.problems, view.problems
+    return expected
 
 
 async def churn(client, worker: int, rounds: int, seed: int) -> None:

@@ -11,6 +11,7 @@ import pytest
 from minikube_py.api.errors import ApiError
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.client.leaderelection import LeaderElector
+from minikube_py.testing import eventually
 
 SHORT = {"lease_duration": 2, "renew_deadline": 0.6, "retry_period": 0.1}
 MICROTIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -39,11 +40,9 @@ class Candidates:
         return elector
 
     async def wait_leader(self, identity: str) -> None:
-        for _ in range(400):
-            if self.electors[identity].is_leader() and ("start", identity) in self.log:
-                return
-            await asyncio.sleep(0.025)
-        raise AssertionError(f"{identity} never became leader; log {self.log}")
+        async def leading() -> bool:
+            return self.electors[identity].is_leader() and ("start", identity) in self.log
+        await eventually(leading, f"{identity} to become leader", interval=0.025, explain=lambda: f"log {self.log}")
 
     async def cancel(self, identity: str) -> None:
         task = self.tasks.pop(identity)
@@ -120,10 +119,10 @@ async def test_a_leader_that_cannot_renew_steps_down_before_the_next_one_starts(
 async def test_many_candidates_race_for_one_lease(candidates):
     for i in range(5):
         candidates.start(f"c{i}")
-    for _ in range(400):
-        if any(e.is_leader() for e in candidates.electors.values()):
-            break
-        await asyncio.sleep(0.025)
+
+    async def someone_leads() -> bool:
+        return any(e.is_leader() for e in candidates.electors.values())
+    await eventually(someone_leads, "one of the candidates to lead", interval=0.025)
     await asyncio.sleep(0.3)                  # let the others try (and fail) a few times
     assert sum(e.is_leader() for e in candidates.electors.values()) == 1
 

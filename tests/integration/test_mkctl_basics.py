@@ -1,37 +1,17 @@
 """mkctl against a real API server: get, apply, create, delete, describe, errors.
 
-Each test runs the real command line in a child process (`python -m
-minikube_py.cli.mkctl --server <url> ...`), without a terminal, so the output
-is the plain kubectl-style text a script would read.
+Each test runs the real command line in a child process (tests/mkctl_harness.py),
+without a terminal, so the output is the plain kubectl-style text a script would read.
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from minikube_py.testing import ROOT
 from tests.helpers import deployment, pod
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-async def mkctl(apiserver, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
-    """Run mkctl once; asynchronous so that a test's own aiohttp servers keep serving meanwhile."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "minikube_py.cli.mkctl", "--server", apiserver.url, *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), timeout)
-    return Result(process.returncode, out.decode(), err.decode())
+from tests.mkctl_harness import mkctl, start_mkctl
 
 
 def write_manifest(tmp_path: Path, name: str, *docs: dict) -> str:
@@ -93,10 +73,12 @@ async def test_get_several_types_and_missing_names(apiserver, http, ns):
 
 
 async def test_get_watch_prints_changes_until_its_timeout(apiserver, http, ns):
-    watcher = asyncio.create_task(mkctl(apiserver, "get", "pods", "-n", ns, "-w", "--watch-timeout", "4"))
-    await asyncio.sleep(1.5)                         # let the watch start; the output is checked, not the time
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("early"))
+    watcher = await start_mkctl(apiserver, "get", "pods", "-n", ns, "-w", "--watch-timeout", "4")
+    # the list is printed first, then the watch starts from its resourceVersion: "late" can only come by the watch
+    await watcher.wait_for_line(lambda line: line.startswith("early "), "the listed pod")
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("late"))
-    result = await watcher
+    result = await watcher.finish()
     assert result.code == 0, result.err
     assert any(line.split()[:3] == ["late", "0/1", "Pending"] for line in result.out.splitlines())
 

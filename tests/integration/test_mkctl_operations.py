@@ -8,13 +8,11 @@ status subresource) and check what mkctl does to the objects.
 """
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from minikube_py.testing import free_port
 from tests.helpers import deployment, pod
-from tests.integration.test_mkctl_basics import mkctl
+from tests.mkctl_harness import mkctl, start_mkctl
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -162,10 +160,10 @@ async def test_rollout_status_follows_the_deployment_status(apiserver, http, ns)
                       content_type="application/merge-patch+json")
 
     await set_status(replicas=3, updatedReplicas=3, availableReplicas=1)
-    waiting = asyncio.create_task(mkctl(apiserver, "rollout", "status", "deploy/web", "-n", ns, "--timeout", "30"))
-    await asyncio.sleep(1.5)
+    waiting = await start_mkctl(apiserver, "rollout", "status", "deploy/web", "-n", ns, "--timeout", "30")
+    await waiting.wait_for_line(lambda line: line.startswith("Waiting for deployment"), "the first progress line")
     await set_status(replicas=3, updatedReplicas=3, availableReplicas=3)
-    result = await waiting
+    result = await waiting.finish()
     assert result.code == 0, result.err
     assert result.out.splitlines() == ['Waiting for deployment "web" rollout to finish: 1 of 3 updated replicas '
                                        'are available...', 'deployment "web" successfully rolled out']

@@ -37,6 +37,7 @@ from agent.proxy.model import Endpoint, ServicePort
 from agent.proxy.proxier import Proxier
 from minikube_py.client import ApiClient, load_config
 from minikube_py.client.informer import SharedInformerFactory
+from minikube_py.testing import eventually
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 BUSYBOX = "/bin/busybox"
@@ -58,15 +59,6 @@ async def run_in(netns: str, *argv: str, timeout: float = 5.0) -> tuple[int, str
 async def fetch(netns: str, url: str) -> str | None:
     code, out = await run_in(netns, BUSYBOX, "wget", "-q", "-O", "-", url)
     return out.strip() if code == 0 else None
-
-
-async def eventually(check, what: str, attempts: int = 100, pause: float = 0.1):
-    for _ in range(attempts):
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(pause)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 class Node:

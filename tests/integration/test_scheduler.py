@@ -17,7 +17,7 @@ import pytest
 
 from minikube_py.client.config import ClientConfig
 from minikube_py.client.rest import ApiClient
-from minikube_py.testing import ROOT
+from minikube_py.testing import ROOT, eventually
 from scheduler.config import SchedulerConfig
 from scheduler.explain import DECISION_ANNOTATION
 from scheduler.scheduler import Scheduler
@@ -25,8 +25,6 @@ from tests.controller_harness import InProcessManager, replica_set
 from tests.helpers import Http, namespace, pod
 
 TAINT = {"key": "key", "value": "value", "effect": "NoSchedule"}
-
-
 
 
 @pytest.fixture
@@ -76,39 +74,30 @@ class Cluster:
     async def node_of(self, name: str) -> str | None:
         return (await self.get_pod(name))["spec"].get("nodeName")
 
-    async def wait_bound(self, name: str, attempts: int = 200) -> str:
-        for _ in range(attempts):
-            if node := await self.node_of(name):
-                return node
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"pod {name} was never bound")
+    async def wait_bound(self, name: str) -> str:
+        return await eventually(lambda: self.node_of(name), f"pod {name} bound", interval=0.05)
 
-    async def wait_all_bound(self, selector: str, count: int, attempts: int = 200) -> dict[str, str]:
+    async def wait_all_bound(self, selector: str, count: int) -> dict[str, str]:
         """Pod name -> node, once `count` pods match `selector` and all are bound."""
-        for _ in range(attempts):
+        async def all_bound() -> dict[str, str] | None:
             items = (await self.http.ok("GET", f"/api/v1/namespaces/{self.ns}/pods?labelSelector={selector}"))["items"]
             placed = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in items}
-            if len(placed) == count and all(placed.values()):
-                return placed
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{count} pods {selector} were never all bound")
+            return placed if len(placed) == count and all(placed.values()) else None
+        return await eventually(all_bound, f"{count} pods {selector} all bound", interval=0.05)
 
-    async def wait_condition(self, name: str, attempts: int = 200) -> dict:
-        for _ in range(attempts):
+    async def wait_condition(self, name: str) -> dict:
+        async def unschedulable() -> dict | None:
             for condition in (await self.get_pod(name)).get("status", {}).get("conditions") or []:
                 if condition["type"] == "PodScheduled" and condition["status"] == "False":
                     return condition
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"pod {name} never got PodScheduled=False")
+            return None
+        return await eventually(unschedulable, f"pod {name} PodScheduled=False", interval=0.05)
 
-    async def events(self, reason: str, attempts: int = 200) -> list[dict]:
-        for _ in range(attempts):
+    async def events(self, reason: str) -> list[dict]:
+        async def found() -> list[dict]:
             events = (await self.http.ok("GET", f"/api/v1/namespaces/{self.ns}/events"))["items"]
-            found = [e for e in events if e["reason"] == reason]
-            if found:
-                return found
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no {reason} event")
+            return [e for e in events if e["reason"] == reason]
+        return await eventually(found, f"a {reason} event", interval=0.05)
 
 
 @contextlib.asynccontextmanager
@@ -231,12 +220,11 @@ async def _fill_node_then_preempt(cluster: Cluster, unique: str, name: str, **vi
         await cluster.pod(low, name, cpu="500m", **victim_spec)
         assert await cluster.wait_bound(low) == node
     await cluster.pod("high", name, cpu="500m", priorityClassName=f"high-{unique}")
-    for _ in range(200):
+
+    async def nominated() -> dict | None:
         preemptor = await cluster.get_pod("high")
-        if preemptor["status"].get("nominatedNodeName"):
-            return node, preemptor
-        await asyncio.sleep(0.05)
-    raise AssertionError("the preemptor was never nominated")
+        return preemptor if preemptor["status"].get("nominatedNodeName") else None
+    return node, await eventually(nominated, "the preemptor nominated", interval=0.05)
 
 
 async def test_preemption_evicts_a_lower_priority_pod_and_binds_the_preemptor(cluster: Cluster, unique: str):
@@ -262,13 +250,11 @@ async def test_preemptor_waits_for_terminating_victims(cluster: Cluster, unique:
     name = f"sch-{unique}"
     async with running(cluster, name), priority_class(cluster, f"high-{unique}", 1000):
         node, _ = await _fill_node_then_preempt(cluster, unique, name)
-        terminating = []
-        for _ in range(200):
+
+        async def victims() -> list[dict]:
             pods = [await cluster.get_pod(low) for low in ("low-1", "low-2")]
-            terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")]
-            if terminating:
-                break
-            await asyncio.sleep(0.05)
+            return [p for p in pods if p["metadata"].get("deletionTimestamp")]
+        terminating = await eventually(victims, "a victim terminating", interval=0.05)
         assert len(terminating) == 1
         assert await cluster.node_of("high") is None
         victim = terminating[0]["metadata"]["name"]
@@ -348,18 +334,15 @@ async def test_restart_in_the_middle_of_a_batch(cluster: Cluster, unique: str, t
         processes.append(_start_process(cluster.url, name, tmp_path / "first.log"))
         count = 60
         await asyncio.gather(*(cluster.pod(f"p{i}", name) for i in range(count)))
-        for _ in range(400):
-            if len(seen) >= 5:
-                break
-            await asyncio.sleep(0.025)
+
+        async def bound_at_least(wanted: int) -> bool:
+            return len(seen) >= wanted
+        await eventually(lambda: bound_at_least(5), "the first scheduler binding pods", interval=0.025)
         _stop(processes[0], signal.SIGKILL)           # no goodbye: bindings may be in flight
         processes.append(_start_process(cluster.url, name, tmp_path / "second.log"))
-        for _ in range(600):
-            if len(seen) == count:
-                break
-            await asyncio.sleep(0.05)
-        assert len(seen) == count, f"only {len(seen)} of {count} pods bound; log:\n" + \
-            (tmp_path / "second.log").read_text()[-2000:]
+        await eventually(lambda: bound_at_least(count), f"all {count} pods bound", interval=0.05,
+                         explain=lambda: f"{len(seen)} bound; log:\n" + (tmp_path / "second.log").read_text()[-2000:])
+        assert len(seen) == count
         assert all(len(nodes) == 1 for nodes in seen.values()), {k: v for k, v in seen.items() if len(v) > 1}
     finally:
         for process in processes:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import lookup
 from minikube_py.client.informer import DeletedFinalStateUnknown, SharedInformer
 from minikube_py.client.store import NODE_NAME_INDEX, Indexer, index_pods_by_node, key_of
+from minikube_py.testing import eventually
 
 
 def obj(name: str, rv: int, ns: str | None = "d", node: str | None = None) -> dict[str, Any]:
@@ -56,14 +58,13 @@ class FakeResource:
             yield event
 
 
-async def run_until(informer: SharedInformer, done) -> None:
+async def run_until(informer: SharedInformer, done: Callable[[], bool]) -> None:
     informer.start()
+
+    async def reached() -> bool:
+        return done()
     try:
-        for _ in range(500):
-            if done():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("condition not reached")
+        await eventually(reached, "the informer to reach the condition", timeout=5, interval=0.01)
     finally:
         await informer.stop()
 

@@ -13,6 +13,7 @@ from minikube_py.client.workqueue import (
     default_controller_rate_limiter,
     run_workers,
 )
+from minikube_py.testing import eventually
 
 
 async def test_add_dedups_while_queued_and_keeps_order():
@@ -58,12 +59,14 @@ async def test_workers_never_process_one_key_in_parallel():
     for key in ("x", "y", "z"):
         queue.add(key)
     workers = asyncio.create_task(run_workers(queue, reconcile, workers=4))
-    for _ in range(500):
-        if len(processed) >= 40 and len(queue) == 0:
-            break
-        await asyncio.sleep(0.01)
-    queue.shutdown()
-    await asyncio.wait_for(workers, 5)
+
+    async def drained() -> bool:
+        return len(processed) >= 40 and len(queue) == 0
+    try:
+        await eventually(drained, "40 reconciles and an empty queue", timeout=5, interval=0.01)
+    finally:
+        queue.shutdown()
+        await asyncio.wait_for(workers, 5)
     assert overlaps == [] and len(processed) >= 40
 
 
@@ -106,12 +109,14 @@ async def test_failures_are_retried_with_backoff_and_success_forgets():
 
     queue.add("k")
     workers = asyncio.create_task(run_workers(queue, reconcile, workers=2))
-    for _ in range(500):
-        if len(attempts) >= 4:
-            break
-        await asyncio.sleep(0.01)
-    queue.shutdown()
-    await asyncio.wait_for(workers, 5)
+
+    async def retried() -> bool:
+        return len(attempts) >= 4
+    try:
+        await eventually(retried, "four attempts", timeout=5, interval=0.01)
+    finally:
+        queue.shutdown()
+        await asyncio.wait_for(workers, 5)
     assert attempts == [0, 1, 2, 3]
     assert queue.num_requeues("k") == 0          # forgotten after the success
 
