@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -31,8 +30,7 @@ from typing import Any, Awaitable, Callable
 import aetcd
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import ApiServer, Etcd  # noqa: E402  (the same real processes the tests use)
+from minikube_py.testing import ApiServer, Etcd  # the same real processes the tests use
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -34,17 +34,13 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Callable
 
 import aiohttp
 import docker
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from minikube_py.images import BUSYBOX_IMAGE, PAUSE_IMAGE, build_images  # noqa: E402
-from tests.conftest import ApiServer, Etcd, free_port  # noqa: E402
+from minikube_py.images import BUSYBOX_IMAGE, PAUSE_IMAGE, build_images
+from minikube_py.testing import ROOT, ApiServer, Etcd, eventually, free_port
 
 NODE_LABEL = "io.minikube-py.node"
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
@@ -63,12 +59,10 @@ def pod(name: str, node: str) -> dict:
 
 
 async def wait_node(session: aiohttp.ClientSession, url: str, node: str) -> None:
-    for _ in range(300):
+    async def registered() -> bool:
         async with session.get(f"{url}/api/v1/nodes/{node}") as response:
-            if response.status == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the agent never registered its node")
+            return response.status == 200
+    await eventually(registered, "the agent to register its node")
 
 
 async def pods_to_running(url: str, node: str, count: int) -> list[float]:
@@ -101,11 +95,11 @@ async def pods_to_running(url: str, node: str, count: int) -> list[float]:
         await asyncio.wait_for(watcher, timeout=120)
         watch.close()
         await session.delete(f"{url}/api/v1/namespaces/{ns}/pods")
-        for _ in range(300):
+
+        async def no_pods_left() -> bool:
             async with session.get(f"{url}/api/v1/namespaces/{ns}/pods") as response:
-                if not (await response.json())["items"]:
-                    break
-            await asyncio.sleep(0.2)
+                return not (await response.json())["items"]
+        await eventually(no_pods_left, "the pods to be deleted", timeout=60, interval=0.2)
         await session.delete(f"{url}/api/v1/namespaces/{ns}")
     return [running[name] - created[name] for name in created]
 

@@ -23,16 +23,13 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pyroute2 import netns as pynetns
 
-from pyroute2 import netns as pynetns  # noqa: E402
-
-from agent.proxy import iptables  # noqa: E402
-from agent.proxy.proxier import Proxier  # noqa: E402
-from agent.proxy.rules import build_ruleset, render  # noqa: E402
+from agent.proxy import iptables
+from agent.proxy.proxier import Proxier
+from agent.proxy.rules import build_ruleset, render
 
 
 class StaticInformer:

@@ -44,9 +44,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.conftest import ApiServer, Etcd  # noqa: E402  (the same real processes the tests use)
+from minikube_py.testing import ROOT, ApiServer, Etcd, eventually_sync, stop_process  # as the tests use them
 
 NAMESPACE = "bench"
 
@@ -101,23 +99,11 @@ def start_scheduler(url: str, log_path: Path) -> subprocess.Popen:
 
 
 def wait_for_log(log_path: Path, pattern: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def logged() -> str | None:
         match = re.search(pattern, log_path.read_text(errors="replace"))
-        if match:
-            return match.group(0)
-        time.sleep(0.1)
-    raise RuntimeError(f"scheduler log never showed {pattern!r}:\n{log_path.read_text()[-2000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        return match.group(0) if match else None
+    return eventually_sync(logged, f"the scheduler log to show {pattern!r}", timeout,
+                           explain=lambda: log_path.read_text()[-2000:])
 
 
 def top_functions(raw_profile: Path, count: int = 12) -> list[tuple[str, float]]:
@@ -189,7 +175,7 @@ async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrenc
             for profiler in profilers:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=30)
-            stop(scheduler)
+            stop_process(scheduler, timeout=20)
         metrics = ast.literal_eval(wait_for_log(log_path, r"metrics: \{.*\}", 20).removeprefix("metrics: "))
         latencies = [bound[name] - sent[name] for name in bound if name in sent]
         cpu_ms_per_pod = {name: 1000 * (cpu_after[name] - cpu_before[name]) / max(len(bound), 1) for name in pids}
