@@ -24,8 +24,9 @@ import os
 import resource
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aetcd
 import aiohttp
@@ -71,7 +72,8 @@ def report(name: str, count: int, seconds: float, latencies: list[float], meter:
     return rate
 
 
-async def run_concurrently(count: int, concurrency: int, op: Callable[[int], Awaitable[Any]]) -> tuple[float, list[float]]:
+async def run_concurrently(count: int, concurrency: int,
+                           op: Callable[[int], Awaitable[Any]]) -> tuple[float, list[float]]:
     """Run op(0..count-1) with `concurrency` workers; (elapsed seconds, per-op latencies)."""
     latencies: list[float] = []
     next_index = iter(range(count))
@@ -154,7 +156,8 @@ async def bench_watch(server: ApiServer, watchers: int, events: int) -> list[flo
             rv = (await response.json())["metadata"]["resourceVersion"]
         streams = []
         for start in range(0, watchers, 100):
-            batch = [session.get(f"{base}?watch=1&resourceVersion={rv}") for _ in range(start, min(start + 100, watchers))]
+            batch = [session.get(f"{base}?watch=1&resourceVersion={rv}")
+                     for _ in range(start, min(start + 100, watchers))]
             streams += await asyncio.gather(*batch)
 
         async def consume(response: aiohttp.ClientResponse) -> None:

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 import aiohttp
 import docker

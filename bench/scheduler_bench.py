@@ -167,7 +167,7 @@ async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrenc
             created = time.perf_counter()
             try:
                 await asyncio.wait_for(watcher, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 print(f"  timed out: {len(bound)}/{pods} bound after {timeout}s")
             last_bound = max(bound.values(), default=created)
             cpu_after = cpu_snapshot(pids)

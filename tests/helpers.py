@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 
@@ -48,7 +49,7 @@ class Http:
         assert 200 <= status < 300, f"{method} {path} -> {status}: {answer}"
         return answer
 
-    async def watch(self, path: str) -> "WatchStream":
+    async def watch(self, path: str) -> WatchStream:
         response = await self.session.get(self.base + path, timeout=aiohttp.ClientTimeout(total=None))
         assert response.status == 200, await response.text()
         return WatchStream(response)

@@ -14,8 +14,9 @@ from the informer caches at query time, so they are as fresh as the watch.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TTL = 5
 

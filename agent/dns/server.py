@@ -13,7 +13,7 @@ import logging
 import socket
 import struct
 
-from dnslib import QTYPE, RCODE, RR, A, DNSRecord, SRV
+from dnslib import QTYPE, RCODE, RR, SRV, A, DNSRecord
 
 from agent.dns.records import TTL, ClusterZone
 from agent.network.netns import entered

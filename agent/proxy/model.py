@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1 << 17)      # base32 is slow in pure Python; names never change

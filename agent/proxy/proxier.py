@@ -101,7 +101,7 @@ class Proxier:
             if not self._need_full:
                 try:
                     await asyncio.wait_for(self._dirty.wait(), self.full_sync_period - (time.monotonic() - last_full))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self._need_full = True
             await asyncio.sleep(max(0.0, self.min_sync_period - (time.monotonic() - last_sync)))
             self._dirty.clear()

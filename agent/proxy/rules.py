@@ -17,8 +17,8 @@ proxier writes a chain only when its rules differ from what it wrote last
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from agent.proxy.model import ServicePort
 

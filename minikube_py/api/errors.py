@@ -30,7 +30,7 @@ class ApiError(Exception):
         return body
 
     @classmethod
-    def from_status(cls, status: dict[str, Any], code: int = 0) -> "ApiError":
+    def from_status(cls, status: dict[str, Any], code: int = 0) -> ApiError:
         return cls(status.get("code") or code, status.get("reason", "Unknown"),
                    status.get("message", ""), status.get("details"))
 

@@ -15,8 +15,17 @@ We keep the exact value as a `decimal.Decimal`: a float would turn "0.1" into
 from __future__ import annotations
 
 import re
-from decimal import (MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_CEILING, Context, Decimal, DivisionByZero,
-                     InvalidOperation, Overflow)
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_CEILING,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 
 Quantity = str | int | float | Decimal
 

@@ -30,13 +30,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
 from minikube_py.client.callbacks import call
 from minikube_py.client.resource import ResourceClient
-from minikube_py.client.store import NODE_NAME_INDEX, IndexFunc, Indexer, index_pods_by_node, key_of
+from minikube_py.client.store import NODE_NAME_INDEX, Indexer, IndexFunc, index_pods_by_node, key_of
 
 if TYPE_CHECKING:
     from minikube_py.client.rest import ApiClient
@@ -264,7 +265,7 @@ class SharedInformerFactory:
     and one cache (client-go's informers.SharedInformerFactory). Pod informers come with a
     spec.nodeName index (store.NODE_NAME_INDEX)."""
 
-    def __init__(self, api: "ApiClient", *, resync_period: float = 0.0, **informer_options: Any) -> None:
+    def __init__(self, api: ApiClient, *, resync_period: float = 0.0, **informer_options: Any) -> None:
         self.api = api
         self.resync_period = resync_period
         self.informer_options = informer_options

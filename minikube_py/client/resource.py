@@ -8,7 +8,8 @@ Objects are plain dicts in the Kubernetes JSON shape.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,7 +28,7 @@ TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 
 class ResourceClient:
-    def __init__(self, api: "ApiClient", rt: ResourceType, namespace: str | None = None) -> None:
+    def __init__(self, api: ApiClient, rt: ResourceType, namespace: str | None = None) -> None:
         self.api = api
         self.rt = rt
         self.namespace = namespace

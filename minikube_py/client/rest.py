@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import orjson
@@ -76,7 +77,7 @@ class ApiClient:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> "ApiClient":
+    async def __aenter__(self) -> ApiClient:
         self._ensure_session()
         return self
 
@@ -138,7 +139,7 @@ class ApiClient:
                     if response.status >= 300:
                         raise error_from_response(response.status, text)
                     return text
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, aiohttp.ClientError, OSError) as e:
                 attempt = await self._retry_or_raise(method, path, e, attempt)
 
     async def _retry_or_raise(self, method: str, path: str, error: Exception, attempt: int) -> int:
@@ -180,7 +181,7 @@ class ApiClient:
                     response.release()
                     raise error_from_response(response.status, text)
                 return response
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, aiohttp.ClientError, OSError) as e:
                 attempt = await self._retry_or_raise("GET", path, e, attempt)
 
     # ---- per resource -----------------------------------------------------------------

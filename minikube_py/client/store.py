@@ -11,7 +11,8 @@ is needed: each call is atomic with respect to the other tasks.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 IndexFunc = Callable[[dict[str, Any]], Iterable[str]]
 

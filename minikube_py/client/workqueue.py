@@ -21,7 +21,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Awaitable, Callable, Hashable, Protocol
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Protocol
 
 log = logging.getLogger("client.workqueue")
 
@@ -205,7 +206,7 @@ class RateLimitingQueue:
     def num_requeues(self, key: Key) -> int:
         return self.rate_limiter.num_requeues(key)
 
-    async def run_workers(self, reconcile: "Reconcile", workers: int = 1) -> None:
+    async def run_workers(self, reconcile: Reconcile, workers: int = 1) -> None:
         """Same as the module-level run_workers(self, reconcile, workers)."""
         await run_workers(self, reconcile, workers)
 

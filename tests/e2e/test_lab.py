@@ -143,7 +143,7 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
                       "the API server through the kubernetes Service", timeout=30)
     for i in lab.node_indexes():
         url = f"http://{lab.node_ip(i)}:{node_port}/"
-        eventually(lambda: b"hello from" in urllib.request.urlopen(url, timeout=3).read(), f"NodePort {url}",
+        eventually(lambda url=url: b"hello from" in urllib.request.urlopen(url, timeout=3).read(), f"NodePort {url}",
                    timeout=30)
 
 
@@ -301,7 +301,8 @@ def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig)
 
 
 def _lab_processes(name: str) -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and state.belongs_to_lab(int(p.name), name)]
+    return [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and state.belongs_to_lab(int(p.name), name)]
 
 
 def test_lab_down_leaves_nothing_behind(lab: LabConfig) -> None:

@@ -63,7 +63,8 @@ async def test_failed_pull_goes_err_image_pull_then_image_pull_back_off(http, ns
         failed = [e for e in events if e["reason"] == "Failed" and f'Failed to pull image "{image}"' in e["message"]]
         assert failed and failed[0]["type"] == "Warning", events
         assert "127.0.0.1:9" in failed[0]["message"] and "refused" in failed[0]["message"]
-        back_off = [e for e in events if e["reason"] == "BackOff" and e["message"] == f'Back-off pulling image "{image}"']
+        back_off = [e for e in events
+                    if e["reason"] == "BackOff" and e["message"] == f'Back-off pulling image "{image}"']
         assert back_off, events
     pulling = {e["message"] for e in events if e["reason"] == "Pulling"}
     assert f'Pulling image "{MISSING}:1"' in pulling and f'Pulling image "{MISSING}:2"' in pulling

@@ -39,7 +39,8 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
         return output.decode()
 
     def files() -> str:
-        return inside("cd /etc/settings && for f in *; do echo $f=$(cat $f); done; echo password=$(cat /etc/creds/password)")
+        return inside("cd /etc/settings && for f in *; do echo $f=$(cat $f); done; "
+                      "echo password=$(cat /etc/creds/password)")
     assert files().split() == ["colour=red", "size=small", "password=one"]
     # read-only although the pod did not ask (only the creds mount did), as in Kubernetes
     refused = inside("echo x > /etc/settings/colour 2>&1; touch /etc/settings/new 2>&1")

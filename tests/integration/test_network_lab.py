@@ -49,7 +49,7 @@ async def run_in(netns: str, *argv: str, timeout: float = 5.0) -> tuple[int, str
                                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         return -1, "timeout"
@@ -62,7 +62,7 @@ async def fetch(netns: str, url: str) -> str | None:
 
 
 class Node:
-    def __init__(self, lab: "Lab", index: int) -> None:
+    def __init__(self, lab: Lab, index: int) -> None:
         self.lab, self.index = lab, index
         self.netns = f"mkn{index}-{lab.sfx}"
         self.name = f"mk-node{index}-{lab.sfx}"
@@ -314,7 +314,7 @@ async def test_node_port_from_the_host(lab: Lab) -> None:
     node_port = svc["spec"]["ports"][0]["nodePort"]
     for node in lab.nodes:      # node 1 has no local endpoint: DNAT + masquerade across nodes
         url = f"http://{node.ip}:{node_port}/"
-        assert await eventually(lambda: fetch(lab.host, url), f"NodePort on {node.name}") == "p2a"
+        assert await eventually(lambda url=url: fetch(lab.host, url), f"NodePort on {node.name}") == "p2a"
 
 
 async def test_service_without_endpoints_is_rejected_not_blackholed(lab: Lab) -> None:

@@ -10,7 +10,8 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest

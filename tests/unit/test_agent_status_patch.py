@@ -18,7 +18,7 @@ class RefusingPods:
         self.error = error
         self.patches: list[dict] = []
 
-    def resource(self, plural: str, namespace: str) -> "RefusingPods":
+    def resource(self, plural: str, namespace: str) -> RefusingPods:
         return self
 
     async def patch_status(self, name: str, body: dict) -> dict:

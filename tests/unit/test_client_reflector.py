@@ -79,7 +79,8 @@ async def test_expired_watch_relists_and_delivers_only_the_difference():
     informer = SharedInformer(fake)
     calls: list[tuple] = []
     informer.add_event_handler(lambda o: calls.append(("add", key_of(o))),
-                               lambda old, new: calls.append(("update", key_of(new), old["metadata"]["resourceVersion"])),
+                               lambda old, new: calls.append(
+                                   ("update", key_of(new), old["metadata"]["resourceVersion"])),
                                lambda o: calls.append(("delete", key_of(o), type(o).__name__)))
     await run_until(informer, lambda: len(fake.watch_versions) >= 2 and len(calls) >= 6)
     assert calls[:3] == [("add", "d/keep"), ("add", "d/change"), ("add", "d/vanish")]

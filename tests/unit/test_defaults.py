@@ -37,7 +37,8 @@ def test_pod_spec_defaults() -> None:
 
 
 def test_explicit_values_are_kept() -> None:
-    spec = defaulted("Pod", pod(restartPolicy="Never", terminationGracePeriodSeconds=0, enableServiceLinks=False))["spec"]
+    spec = defaulted("Pod", pod(restartPolicy="Never", terminationGracePeriodSeconds=0,
+                                enableServiceLinks=False))["spec"]
     assert (spec["restartPolicy"], spec["terminationGracePeriodSeconds"], spec["enableServiceLinks"]) == \
         ("Never", 0, False)
 
@@ -125,7 +126,8 @@ def test_service_defaults() -> None:
 def test_deployment_defaults() -> None:
     spec = defaulted("Deployment", {"metadata": {"name": "web"}, "spec": {}})["spec"]
     assert spec == {"replicas": 1, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
-                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}}
+                    "strategy": {"type": "RollingUpdate",
+                                 "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}}
     recreate = defaulted("Deployment", {"spec": {"replicas": 0, "strategy": {"type": "Recreate"}}})["spec"]
     assert recreate["replicas"] == 0 and recreate["strategy"] == {"type": "Recreate"}
 
@@ -141,8 +143,8 @@ def test_job_defaults_and_generated_selector() -> None:
     job = defaulted("Job", {"metadata": {"name": "pi", "uid": "u-1"}, "spec": {"template": {"spec": {
         "containers": [{"name": "pi", "image": "perl"}], "restartPolicy": "Never"}}}})
     spec = job["spec"]
-    assert (spec["completions"], spec["parallelism"], spec["backoffLimit"], spec["completionMode"], spec["suspend"]) == \
-        (1, 1, 6, "NonIndexed", False)
+    assert (spec["completions"], spec["parallelism"], spec["backoffLimit"], spec["completionMode"],
+            spec["suspend"]) == (1, 1, 6, "NonIndexed", False)
     assert spec["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": "u-1"}}
     assert spec["template"]["metadata"]["labels"] == {
         "batch.kubernetes.io/controller-uid": "u-1", "controller-uid": "u-1",

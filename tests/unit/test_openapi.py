@@ -1,7 +1,8 @@
 """The OpenAPI v2 document: its JSON form, and the protobuf kubectl decodes."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -132,7 +133,7 @@ def test_protobuf_gvk_and_patch_extensions(decoded: Any) -> None:
         {"group": "apps", "kind": "DeploymentList", "version": "v1"}]
     containers = proto_properties(definitions["io.k8s.api.core.v1.PodSpec"])["containers"]
     assert list(containers.type.value) == ["array"]
-    assert getattr(containers.items.schema[0], "_ref") == f"#/definitions/{CONTAINER}"
+    assert containers.items.schema[0]._ref == f"#/definitions/{CONTAINER}"
     assert extensions(containers) == {"x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "name"}
 
 
@@ -145,7 +146,7 @@ def test_protobuf_kinds_maps_and_free_form_values(decoded: Any) -> None:
     assert list(labels.type.value) == ["object"]
     assert list(labels.additional_properties.schema.type.value) == ["string"]
     affinity = proto_properties(definitions["io.k8s.api.core.v1.PodSpec"])["affinity"]
-    assert not affinity.HasField("type") and not affinity.HasField("properties") and not getattr(affinity, "_ref")
+    assert not affinity.HasField("type") and not affinity.HasField("properties") and not affinity._ref
 
 
 @pytest.mark.parametrize("accept, protobuf", [

@@ -80,7 +80,8 @@ TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
     ([], [], ()),
     ([TAINT], [], ("node(s) had untolerated taint {dedicated: gpu}",)),
     ([TAINT], [{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}], ()),
-    ([TAINT], [{"key": "dedicated", "operator": "Equal", "value": "cpu"}], ("node(s) had untolerated taint {dedicated: gpu}",)),
+    ([TAINT], [{"key": "dedicated", "operator": "Equal", "value": "cpu"}],
+     ("node(s) had untolerated taint {dedicated: gpu}",)),
     ([TAINT], [{"key": "dedicated", "operator": "Exists"}], ()),
     ([TAINT], [{"operator": "Exists"}], ()),
     ([TAINT], [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}],
@@ -186,7 +187,8 @@ def _with_pods(node: NodeInfo, *pods) -> NodeInfo:
     (None, None, [("4", "8Gi")], 110, ()),         # a pod requesting nothing always fits
 ])
 def test_node_resources_fit_filter(cpu, memory, existing, allowed, reasons):
-    node = _with_pods(make_node(pods=allowed), *[make_pod(f"e{i}", cpu=c, memory=m) for i, (c, m) in enumerate(existing)])
+    node = _with_pods(make_node(pods=allowed),
+                      *[make_pod(f"e{i}", cpu=c, memory=m) for i, (c, m) in enumerate(existing)])
     assert run_filter(NodeResourcesFit(), make_pod(cpu=cpu, memory=memory), node) == reasons
 
 
@@ -291,7 +293,8 @@ def test_pod_topology_spread_score_prefers_emptier_domains():
     web = {"app": "web"}
     nodes = [_with_pods(make_node("a1", {"zone": "a"}), make_pod("w1", labels=web), make_pod("w2", labels=web)),
              make_node("b1", {"zone": "b"})]
-    scores = run_scores(PodTopologySpread(), make_pod(labels=web, topologySpreadConstraints=_spread(1, "ScheduleAnyway")), nodes)
+    scores = run_scores(PodTopologySpread(),
+                        make_pod(labels=web, topologySpreadConstraints=_spread(1, "ScheduleAnyway")), nodes)
     assert scores[1] > scores[0]
 
 

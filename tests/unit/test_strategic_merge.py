@@ -189,7 +189,8 @@ def test_atomic_lists_are_replaced_whole():
     assert result["spec"]["template"]["spec"]["tolerations"] == [{"key": "other", "operator": "Exists"}]
     assert containers(result)[0]["args"] == ["--port", "8080"]
     node = {"metadata": {"name": "n"}, "spec": {"taints": [{"key": "a", "effect": "NoSchedule"}]}}
-    patched = apply_strategic_merge_patch(node, {"spec": {"taints": [{"key": "b", "effect": "NoExecute"}]}}, "v1", "Node")
+    patched = apply_strategic_merge_patch(node, {"spec": {"taints": [{"key": "b", "effect": "NoExecute"}]}},
+                                          "v1", "Node")
     assert patched["spec"]["taints"] == [{"key": "b", "effect": "NoExecute"}]
 
 
@@ -223,7 +224,8 @@ def test_list_element_replace_directive_replaces_the_list():
 def test_service_ports_merge_by_port():
     service = {"metadata": {"name": "s"}, "spec": {"selector": {"app": "web"}, "ports": [
         {"name": "http", "port": 80, "targetPort": 8080}, {"name": "https", "port": 443}]}}
-    patched = apply_strategic_merge_patch(service, {"spec": {"ports": [{"port": 80, "nodePort": 30080}]}}, "v1", "Service")
+    patched = apply_strategic_merge_patch(service, {"spec": {"ports": [{"port": 80, "nodePort": 30080}]}},
+                                          "v1", "Service")
     assert patched["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30080},
                                         {"name": "https", "port": 443}]
 
@@ -264,10 +266,12 @@ def test_pod_status_patch_from_the_agent():
 
 def test_owner_references_merge_by_uid():
     pod = {"metadata": {"name": "p", "ownerReferences": [{"uid": "1", "kind": "ReplicaSet", "name": "rs"}]}}
-    patch = {"metadata": {"ownerReferences": [{"uid": "1", "controller": True}, {"uid": "2", "kind": "X", "name": "x"}]}}
+    patch = {"metadata": {"ownerReferences": [{"uid": "1", "controller": True},
+                                              {"uid": "2", "kind": "X", "name": "x"}]}}
     refs = apply_strategic_merge_patch(pod, patch, "v1", "Pod")["metadata"]["ownerReferences"]
     assert sorted(r["uid"] for r in refs) == ["1", "2"]
-    assert next(r for r in refs if r["uid"] == "1") == {"uid": "1", "kind": "ReplicaSet", "name": "rs", "controller": True}
+    assert next(r for r in refs if r["uid"] == "1") == {"uid": "1", "kind": "ReplicaSet", "name": "rs",
+                                                         "controller": True}
 
 
 def test_finalizers_are_a_set_union_and_a_deletion_list():

@@ -1,7 +1,7 @@
 """Server-side Table printing, checked against what kubectl shows for real Kubernetes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ from apiserver.table_helpers import human_duration, selector_string
 from apiserver.tables import table_request, to_table
 from minikube_py.api.resources import RESOURCES, ResourceType, lookup
 
-NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 KUBECTL_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
                   "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
 
@@ -36,7 +36,7 @@ def headers(kind: str, wide: bool = False) -> list[str]:
 
 def cells(kind: str, obj: dict) -> dict[str, Any]:
     result = table(kind, obj)
-    return dict(zip([c["name"].upper() for c in result["columnDefinitions"]], result["rows"][0]["cells"]))
+    return dict(zip([c["name"].upper() for c in result["columnDefinitions"]], result["rows"][0]["cells"], strict=True))
 
 
 # ---------------------------------------------------------------- negotiation
@@ -138,7 +138,8 @@ def pod(phase: str = "Running", statuses: list | None = None, init: list | None 
 
 
 def running(ready: bool = True, restarts: int = 0) -> dict:
-    return {"name": "c", "ready": ready, "restartCount": restarts, "state": {"running": {"startedAt": ago(seconds=100)}}}
+    return {"name": "c", "ready": ready, "restartCount": restarts,
+            "state": {"running": {"startedAt": ago(seconds=100)}}}
 
 
 def waiting(reason: str, restarts: int = 0) -> dict:
@@ -189,7 +190,8 @@ def test_pod_wide_cells_and_row_conditions() -> None:
     assert (row["AGE"], row["IP"], row["NODE"], row["NOMINATED NODE"], row["READINESS GATES"]) == (
         "3m20s", "10.244.1.5", "node-1", "<none>", "1/2")
     assert table("pods", obj)["rows"][0]["conditions"] == [
-        {"type": "Completed", "status": "True", "reason": "Succeeded", "message": "The pod has completed successfully."}]
+        {"type": "Completed", "status": "True", "reason": "Succeeded",
+         "message": "The pod has completed successfully."}]
 
 
 # ---------------------------------------------------------------- nodes
@@ -199,7 +201,8 @@ def test_nodes() -> None:
     node = {"metadata": {"name": "node-1", "creationTimestamp": ago(days=2),
                          "labels": {"node-role.kubernetes.io/control-plane": "", "node-role.kubernetes.io/master": ""}},
             "spec": {"unschedulable": True},
-            "status": {"conditions": [{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": "True"}],
+            "status": {"conditions": [{"type": "MemoryPressure", "status": "False"},
+                                      {"type": "Ready", "status": "True"}],
                        "addresses": [{"type": "InternalIP", "address": "192.168.56.11"}],
                        "nodeInfo": {"kubeletVersion": "v1.20.0-minikube-py", "osImage": "Debian GNU/Linux 12"}}}
     row = cells("nodes", node)
@@ -247,7 +250,8 @@ def test_endpoints() -> None:
 
 
 def test_configmaps_secrets_namespaces_leases() -> None:
-    assert cells("configmaps", {"metadata": {"name": "c"}, "data": {"a": "1"}, "binaryData": {"b": "Ag=="}})["DATA"] == 2
+    configmap = {"metadata": {"name": "c"}, "data": {"a": "1"}, "binaryData": {"b": "Ag=="}}
+    assert cells("configmaps", configmap)["DATA"] == 2
     assert cells("secrets", {"type": "Opaque", "data": {"a": "MQ=="}}) | {"AGE": "x"} == {
         "NAME": "", "TYPE": "Opaque", "DATA": 1, "AGE": "x"}
     assert cells("namespaces", {"metadata": {"name": "default"}, "status": {"phase": "Active"}})["STATUS"] == "Active"

@@ -43,7 +43,8 @@ def full_pod_spec() -> dict[str, Any]:
                 {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
                 {"name": "MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}},
                 {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "color"}}},
-                {"name": "my.token", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token", "optional": True}}},
+                {"name": "my.token",
+                 "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token", "optional": True}}},
             ],
             "envFrom": [{"configMapRef": {"name": "settings"}, "prefix": "CFG_"}, {"secretRef": {"name": "creds"}}],
             "resources": {"requests": {"cpu": "250m", "memory": "64Mi"},
@@ -213,7 +214,8 @@ def test_unchanged_update_is_valid(kind: str) -> None:
 
 # What kubectl 1.2x sends for `kubectl run/create/expose` (namespace and uid as the server sets them).
 KUBECTL_BODIES = {
-    "Pod": {"metadata": {"name": "nginx", "namespace": "default", "creationTimestamp": None, "labels": {"run": "nginx"}},
+    "Pod": {"metadata": {"name": "nginx", "namespace": "default", "creationTimestamp": None,
+                         "labels": {"run": "nginx"}},
             "spec": {"containers": [{"name": "nginx", "image": "nginx", "resources": {}}], "restartPolicy": "Always",
                      "dnsPolicy": "ClusterFirst"}, "status": {}},
     "Deployment": {"metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}}, "spec": {
@@ -563,7 +565,8 @@ def test_volume_mounts_refer_to_volumes() -> None:
     pod["spec"]["volumes"] = [{"name": "v", "emptyDir": {}}]
     causes = causes_of("Pod", pod)
     mounts = "spec.containers[0].volumeMounts"
-    assert found(causes) == {(f"{mounts}[0].name", "FieldValueNotFound"), (f"{mounts}[1].mountPath", "FieldValueInvalid"),
+    assert found(causes) == {(f"{mounts}[0].name", "FieldValueNotFound"),
+                             (f"{mounts}[1].mountPath", "FieldValueInvalid"),
                              (f"{mounts}[2].subPath", "FieldValueInvalid")}
     assert message_for(causes, f"{mounts}[0].name") == 'Not found: "missing"'
 
@@ -680,7 +683,8 @@ def test_service_ports_required_except_headless_and_external_name() -> None:
     assert found(causes_of("Service", service_with(ports=[]))) == {("spec.ports", "FieldValueRequired")}
     assert causes_of("Service", service_with(ports=[], clusterIP="None")) == []
     assert causes_of("Service", service_with(ports=[], type="ExternalName", externalName="db.example.com.")) == []
-    assert found(causes_of("Service", service_with(type="ExternalName"))) == {("spec.externalName", "FieldValueRequired")}
+    assert found(causes_of("Service", service_with(type="ExternalName"))) == {
+        ("spec.externalName", "FieldValueRequired")}
 
 
 def test_service_ports() -> None:
@@ -750,14 +754,16 @@ def test_deployment_selector_required_and_non_empty() -> None:
 def test_deployment_numbers_and_strategy() -> None:
     deployment = example("Deployment")
     deployment["spec"].update(replicas=-1, revisionHistoryLimit=-2, minReadySeconds=200,
-                              strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}})
+                              strategy={"type": "RollingUpdate",
+                                        "rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}})
     causes = causes_of("Deployment", deployment)
     assert found(causes) == {("spec.replicas", "FieldValueInvalid"), ("spec.revisionHistoryLimit", "FieldValueInvalid"),
                              ("spec.progressDeadlineSeconds", "FieldValueInvalid"),
                              ("spec.strategy.rollingUpdate.maxUnavailable", "FieldValueInvalid")}
     assert message_for(causes, "spec.strategy.rollingUpdate.maxUnavailable") == \
         'Invalid value: "0%": may not be 0 when `maxSurge` is 0'
-    assert message_for(causes, "spec.progressDeadlineSeconds") == "Invalid value: 120: must be greater than minReadySeconds"
+    assert message_for(causes, "spec.progressDeadlineSeconds") == \
+        "Invalid value: 120: must be greater than minReadySeconds"
 
 
 @pytest.mark.parametrize("strategy, field, reason", [
@@ -788,8 +794,9 @@ def test_template_pod_spec_errors_have_template_paths() -> None:
     daemon_set = example("DaemonSet")
     daemon_set["spec"]["template"]["spec"]["containers"][0]["image"] = None
     daemon_set["spec"]["updateStrategy"] = {"type": "Rolling"}
-    assert found(causes_of("DaemonSet", daemon_set)) == {("spec.template.spec.containers[0].image", "FieldValueRequired"),
-                                                         ("spec.updateStrategy.type", "FieldValueNotSupported")}
+    assert found(causes_of("DaemonSet", daemon_set)) == {
+        ("spec.template.spec.containers[0].image", "FieldValueRequired"),
+        ("spec.updateStrategy.type", "FieldValueNotSupported")}
 
 
 def test_apps_selector_is_immutable() -> None:
@@ -835,8 +842,8 @@ def test_job_template_and_selector_are_immutable() -> None:
 def test_node_spec() -> None:
     node = example("Node")
     node["spec"].update(podCIDR="10.244.1.1/24", podCIDRs=["10.244.1.0/24"],
-                        taints=[{"key": "a", "effect": "NoSchedule"}, {"key": "a", "value": "x", "effect": "NoSchedule"},
-                                {"key": "b"}])
+                        taints=[{"key": "a", "effect": "NoSchedule"},
+                                {"key": "a", "value": "x", "effect": "NoSchedule"}, {"key": "b"}])
     causes = causes_of("Node", node)
     assert found(causes) == {("spec.podCIDR", "FieldValueInvalid"), ("spec.podCIDRs[0]", "FieldValueInvalid"),
                              ("spec.taints[1]", "FieldValueDuplicate"), ("spec.taints[2].effect", "FieldValueRequired")}
@@ -993,7 +1000,8 @@ def _containers(value: Any) -> list[tuple[Any, Any]]:
     pending = [value]
     while pending:
         current = pending.pop()
-        items = current.items() if isinstance(current, dict) else enumerate(current) if isinstance(current, list) else ()
+        items = (current.items() if isinstance(current, dict)
+                 else enumerate(current) if isinstance(current, list) else ())
         for k, v in items:
             slots.append((current, k))
             pending.append(v)

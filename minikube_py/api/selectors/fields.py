@@ -7,8 +7,9 @@ Each Kubernetes registry declares which fields of its objects can be used in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from minikube_py.api.resources import ResourceType
 

@@ -15,8 +15,9 @@ A Service without a selector selects no pods; a `kubectl get pods` without
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 class SelectorError(ValueError):
@@ -161,7 +162,7 @@ class LabelSelector:
     matches_nothing: bool = False
 
     @classmethod
-    def of(cls, requirements: Iterable[Requirement]) -> "LabelSelector":
+    def of(cls, requirements: Iterable[Requirement]) -> LabelSelector:
         """Requirements sorted by key, as Kubernetes keeps (and prints) them."""
         return cls(tuple(sorted(requirements, key=lambda r: r.key)))
 
