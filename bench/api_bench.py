@@ -188,7 +188,7 @@ async def main(args: argparse.Namespace) -> None:
     server = ApiServer(etcd, extra=["-v", "0"])
     try:
         server.start()
-        METER_PIDS.update({"apiserver": server.process.pid, "etcd": etcd.process.pid})
+        METER_PIDS.update({"apiserver": server.pid, "etcd": etcd.pid})
         raw = await bench_raw_etcd(etcd, args.objects, args.concurrency)
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:

@@ -23,13 +23,14 @@ import statistics
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from pyroute2 import netns as pynetns
 
 from agent.proxy import iptables
 from agent.proxy.proxier import Proxier
 from agent.proxy.rules import build_ruleset, render
+from minikube_py.client.informer import SharedInformer
 
 
 class StaticInformer:
@@ -71,7 +72,8 @@ def timed_raw_restore(netns: str, payload: str) -> float:
 
 async def bench(netns: str, services: int, per_service: int, rounds: int) -> None:
     eps = [endpoints(i, per_service) for i in range(services)]
-    proxier = Proxier(StaticInformer([service(i) for i in range(services)]), StaticInformer(eps),
+    services_source = cast(SharedInformer, StaticInformer([service(i) for i in range(services)]))  # a stand-in
+    proxier = Proxier(services_source, cast(SharedInformer, StaticInformer(eps)),
                       netns=netns, cluster_cidr="10.244.0.0/16")
     first = await proxier.sync(full=True)
     payload = render(build_ruleset(proxier.current_ports(), "10.244.0.0/16"),

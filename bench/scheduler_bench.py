@@ -154,10 +154,10 @@ async def run_case(api: ApiServer, etcd: Etcd, nodes: int, pods: int, concurrenc
                 profilers = [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking",
                                                "-o", f"{profile}.{name}.txt", "-f", "raw", "-r", "100", "-p", str(pid)],
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                             for name, pid in (("scheduler", scheduler.pid), ("apiserver", api.process.pid))]
+                             for name, pid in (("scheduler", scheduler.pid), ("apiserver", api.pid))]
             sent: dict[str, float] = {}
             bound: dict[str, float] = {}
-            pids = {"scheduler": scheduler.pid, "apiserver": api.process.pid, "etcd": etcd.process.pid,
+            pids = {"scheduler": scheduler.pid, "apiserver": api.pid, "etcd": etcd.pid,
                     "bench client": os.getpid()}
             cpu_before = cpu_snapshot(pids)
             watcher = asyncio.create_task(watch_bound(session, api.url, rv, bound, pods))

@@ -57,7 +57,7 @@ class _Udp(asyncio.DatagramProtocol):
     def __init__(self, zone: ClusterZone) -> None:
         self.zone = zone
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: asyncio.DatagramTransport) -> None:  # type: ignore[override]
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:

@@ -29,15 +29,15 @@ def stale_udp_filters(old: dict[str, ServicePort], new: dict[str, ServicePort]) 
     for key, before in old.items():
         if before.protocol != "UDP":
             continue
-        after = new.get(key)
-        remaining = set(after.endpoints) if after else set()
+        current = new.get(key)
+        remaining = set(current.endpoints) if current else set()
         for ep in set(before.endpoints) - remaining:
             filters.append(["--orig-dst", before.cluster_ip, "--dst-nat", ep.ip])
             if before.node_port:
                 filters.append(["--dport", str(before.node_port), "--dst-nat", ep.ip])
     for key, after in new.items():
-        before = old.get(key)
-        if after.protocol == "UDP" and after.endpoints and (before is None or not before.endpoints):
+        previous = old.get(key)
+        if after.protocol == "UDP" and after.endpoints and (previous is None or not previous.endpoints):
             filters.append(["--orig-dst", after.cluster_ip])
     return filters
 

@@ -77,8 +77,9 @@ def _from_kubeconfig(path: Path, context_name: str | None, required: bool) -> di
     if not name:
         return {}      # a kubeconfig without current-context contributes nothing, as in kubectl
     ctx = _named(doc, "contexts", "context", name, path)
-    cluster = _named(doc, "clusters", "cluster", ctx.get("cluster"), path) if ctx.get("cluster") else {}
-    user = _named(doc, "users", "user", ctx.get("user"), path) if ctx.get("user") else {}
+    cluster_name, user_name = ctx.get("cluster"), ctx.get("user")
+    cluster = _named(doc, "clusters", "cluster", cluster_name, path) if cluster_name else {}
+    user = _named(doc, "users", "user", user_name, path) if user_name else {}
     return {
         "server": cluster.get("server"),
         "ca_file": _ca_file(cluster, path),
@@ -126,6 +127,7 @@ def _token_file(user: dict[str, Any], path: Path) -> str | None:
     if not user.get("tokenFile"):
         return None
     try:
-        return (path.parent / user["tokenFile"]).expanduser().read_text().strip()
+        token_path: Path = path.parent / user["tokenFile"]
+        return token_path.expanduser().read_text().strip()
     except OSError as e:
         raise ConfigError(f"kubeconfig {path}: tokenFile: {e.strerror}") from None

@@ -25,7 +25,7 @@ class EventSink:
         self.writers = writers
         self.dropped = 0
         self._queue: asyncio.Queue[tuple[dict[str, Any], str, str, str]] = asyncio.Queue(max_queued)
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._write(), name=f"event-writer-{i}") for i in range(self.writers)]

@@ -28,10 +28,11 @@ Where we differ from client-go, on purpose:
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
@@ -47,7 +48,7 @@ log = logging.getLogger("client.informer")
 Handler = Callable[..., Any] | None
 
 
-class DeletedFinalStateUnknown(dict):
+class DeletedFinalStateUnknown(dict[str, Any]):
     """The last known state of an object deleted while we were not watching."""
 
     def __init__(self, key: str, obj: dict[str, Any]) -> None:
@@ -60,7 +61,8 @@ class WatchExpired(Exception):
 
 
 def resource_version(obj: dict[str, Any]) -> str:
-    return (obj.get("metadata") or {}).get("resourceVersion", "")
+    version: str = (obj.get("metadata") or {}).get("resourceVersion", "")
+    return version
 
 
 class EventHandlerRegistration:
@@ -69,7 +71,7 @@ class EventHandlerRegistration:
     def __init__(self, on_add: Handler, on_update: Handler, on_delete: Handler) -> None:
         self._handlers = {"add": on_add, "update": on_update, "delete": on_delete}
         self._queue: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def notify(self, kind: str, *args: Any) -> None:
         if self._handlers[kind] is not None:
@@ -117,7 +119,7 @@ class SharedInformer:
         self.last_sync_resource_version = ""
         self._registrations: list[EventHandlerRegistration] = []
         self._synced = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     def __repr__(self) -> str:
         return f"SharedInformer({self.client.rt.plural}, ns={self.client.namespace!r})"
@@ -226,11 +228,12 @@ class SharedInformer:
 
     # ---- store changes and their notifications (no awaits: atomic on the event loop) -----
 
-    def _replace(self, items: list[dict[str, Any]]) -> None:
+    def _replace(self, items: builtins.list[dict[str, Any]]) -> None:
         """Make the store equal the fresh list, notifying only the differences."""
         fresh = {key_of(obj): obj for obj in items}
         for key in [key for key in self.store.keys() if key not in fresh]:
-            self._remove(key, DeletedFinalStateUnknown(key, self.store.get_by_key(key)))
+            last = cast(dict[str, Any], self.store.get_by_key(key))      # there: the key comes from keys()
+            self._remove(key, DeletedFinalStateUnknown(key, last))
         for key, obj in fresh.items():
             cached = self.store.get_by_key(key)
             if cached is None or resource_version(cached) != resource_version(obj):
@@ -269,7 +272,7 @@ class SharedInformerFactory:
         self.api = api
         self.resync_period = resync_period
         self.informer_options = informer_options
-        self._informers: dict[tuple, SharedInformer] = {}
+        self._informers: dict[tuple[Any, ...], SharedInformer] = {}
         self._started = False
 
     def informer(self, resource: str | ResourceType, namespace: str | None = None, *,

@@ -7,6 +7,7 @@ Objects are plain dicts in the Kubernetes JSON shape.
 """
 from __future__ import annotations
 
+import builtins
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -59,23 +60,28 @@ class ResourceClient:
         meta = obj.get("metadata") or {}
         return meta.get("name", ""), meta.get("namespace")
 
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """One request whose answer is a JSON object: the object, a List, a Table or a Status."""
+        answer: dict[str, Any] = await self.api.request(method, path, **kwargs)
+        return answer
+
     # ---- reads ------------------------------------------------------------------------
 
-    async def get(self, name: str) -> dict:
-        return await self.api.request("GET", self.object_path(name))
+    async def get(self, name: str) -> dict[str, Any]:
+        return await self._call("GET", self.object_path(name))
 
     async def list(self, *, label_selector: str | None = None, field_selector: str | None = None,
                    limit: int | None = None, continue_token: str | None = None,
-                   resource_version: str | None = None) -> dict:
+                   resource_version: str | None = None) -> dict[str, Any]:
         """One page: the List object (items, metadata.resourceVersion, metadata.continue)."""
-        return await self.api.request("GET", self.collection_path(), params=_list_params(
+        return await self._call("GET", self.collection_path(), params=_list_params(
             label_selector, field_selector, limit, continue_token, resource_version))
 
     async def list_all(self, *, label_selector: str | None = None, field_selector: str | None = None,
                        limit: int | None = None, resource_version: str | None = None
-                       ) -> tuple[list[dict], str]:
+                       ) -> tuple[builtins.list[dict[str, Any]], str]:
         """Every item, following `continue` (all pages come from one snapshot); the list's resourceVersion."""
-        items: list[dict] = []
+        items: builtins.list[dict[str, Any]] = []
         token: str | None = None
         while True:
             page = await self.list(label_selector=label_selector, field_selector=field_selector, limit=limit,
@@ -85,71 +91,73 @@ class ResourceClient:
             if not token:
                 return items, (page.get("metadata") or {}).get("resourceVersion", "")
 
-    async def get_table(self, name: str | None = None, **list_kwargs: Any) -> dict:
+    async def get_table(self, name: str | None = None, **list_kwargs: Any) -> dict[str, Any]:
         """A server-side meta.k8s.io/v1 Table (what `kubectl get` prints)."""
         headers = {"Accept": TABLE_ACCEPT}
         if name:
-            return await self.api.request("GET", self.object_path(name), headers=headers)
+            return await self._call("GET", self.object_path(name), headers=headers)
         params = _list_params(list_kwargs.get("label_selector"), list_kwargs.get("field_selector"),
                               list_kwargs.get("limit"), list_kwargs.get("continue_token"),
                               list_kwargs.get("resource_version"))
-        return await self.api.request("GET", self.collection_path(), params=params, headers=headers)
+        return await self._call("GET", self.collection_path(), params=params, headers=headers)
 
     # ---- writes -----------------------------------------------------------------------
 
-    async def create(self, obj: dict) -> dict:
+    async def create(self, obj: dict[str, Any]) -> dict[str, Any]:
         _, ns = self._meta(obj)
-        return await self.api.request("POST", self.collection_path(ns), body=obj)
+        return await self._call("POST", self.collection_path(ns), body=obj)
 
-    async def update(self, obj: dict) -> dict:
+    async def update(self, obj: dict[str, Any]) -> dict[str, Any]:
         """PUT: replaces the object; a stale metadata.resourceVersion gets 409 Conflict."""
         name, ns = self._meta(obj)
-        return await self.api.request("PUT", self.object_path(name, ns), body=obj)
+        return await self._call("PUT", self.object_path(name, ns), body=obj)
 
-    async def update_status(self, obj: dict) -> dict:
+    async def update_status(self, obj: dict[str, Any]) -> dict[str, Any]:
         name, ns = self._meta(obj)
-        return await self.api.request("PUT", self.object_path(name, ns, "status"), body=obj)
+        return await self._call("PUT", self.object_path(name, ns, "status"), body=obj)
 
-    async def patch(self, name: str, patch: Any, patch_type: str = "merge") -> dict:
+    async def patch(self, name: str, patch: Any, patch_type: str = "merge") -> dict[str, Any]:
         return await self.patch_subresource(name, None, patch, patch_type)
 
-    async def patch_status(self, name: str, patch: Any, patch_type: str = "merge") -> dict:
+    async def patch_status(self, name: str, patch: Any, patch_type: str = "merge") -> dict[str, Any]:
         return await self.patch_subresource(name, "status", patch, patch_type)
 
     async def delete(self, name: str, *, grace_period_seconds: int | None = None,
-                     propagation_policy: str | None = None, preconditions: dict | None = None) -> dict:
+                     propagation_policy: str | None = None,
+                     preconditions: dict[str, Any] | None = None) -> dict[str, Any]:
         options = {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": grace_period_seconds,
                    "propagationPolicy": propagation_policy, "preconditions": preconditions}
         body = {k: v for k, v in options.items() if v is not None}
-        return await self.api.request("DELETE", self.object_path(name), body=body)
+        return await self._call("DELETE", self.object_path(name), body=body)
 
     async def delete_collection(self, *, label_selector: str | None = None,
-                                field_selector: str | None = None) -> dict:
-        return await self.api.request("DELETE", self.collection_path(), params=_list_params(
+                                field_selector: str | None = None) -> dict[str, Any]:
+        return await self._call("DELETE", self.collection_path(), params=_list_params(
             label_selector, field_selector, None, None, None))
 
     # ---- subresources -----------------------------------------------------------------
 
-    async def get_subresource(self, name: str, sub: str) -> dict:
-        return await self.api.request("GET", self.object_path(name, subresource=sub))
+    async def get_subresource(self, name: str, sub: str) -> dict[str, Any]:
+        return await self._call("GET", self.object_path(name, subresource=sub))
 
-    async def put_subresource(self, name: str, sub: str, body: Any) -> dict:
-        return await self.api.request("PUT", self.object_path(name, subresource=sub), body=body)
+    async def put_subresource(self, name: str, sub: str, body: Any) -> dict[str, Any]:
+        return await self._call("PUT", self.object_path(name, subresource=sub), body=body)
 
-    async def post_subresource(self, name: str, sub: str, body: Any) -> dict:
-        return await self.api.request("POST", self.object_path(name, subresource=sub), body=body)
+    async def post_subresource(self, name: str, sub: str, body: Any) -> dict[str, Any]:
+        return await self._call("POST", self.object_path(name, subresource=sub), body=body)
 
-    async def patch_subresource(self, name: str, sub: str | None, patch: Any, patch_type: str = "merge") -> dict:
+    async def patch_subresource(self, name: str, sub: str | None, patch: Any,
+                                patch_type: str = "merge") -> dict[str, Any]:
         if patch_type not in PATCH_CONTENT_TYPES:
             raise ValueError(f"patch_type must be one of {sorted(PATCH_CONTENT_TYPES)}, not {patch_type!r}")
-        return await self.api.request("PATCH", self.object_path(name, subresource=sub), body=patch,
+        return await self._call("PATCH", self.object_path(name, subresource=sub), body=patch,
                                       content_type=PATCH_CONTENT_TYPES[patch_type])
 
     # ---- streams ----------------------------------------------------------------------
 
     async def watch(self, *, resource_version: str | None = None, label_selector: str | None = None,
                     field_selector: str | None = None, timeout_seconds: int | None = None,
-                    allow_bookmarks: bool = False) -> AsyncIterator[dict]:
+                    allow_bookmarks: bool = False) -> AsyncIterator[dict[str, Any]]:
         """Decoded watch events {"type", "object"}; ERROR events are yielded as they are.
         Ends when the server ends the stream (e.g. after timeout_seconds)."""
         params = {"watch": True, "resourceVersion": resource_version, "labelSelector": label_selector,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -108,8 +108,8 @@ class ApiClient:
 
     # ---- plain requests -------------------------------------------------------------
 
-    async def request(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
-                      content_type: str = "application/json", headers: dict | None = None) -> Any:
+    async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+                      content_type: str = "application/json", headers: dict[str, str] | None = None) -> Any:
         """Send one request; the JSON-decoded answer (None when empty, the text when not JSON,
         e.g. /healthz's "ok")."""
         text = await self._send(method, path, params, body, content_type, headers)
@@ -120,12 +120,12 @@ class ApiClient:
         except orjson.JSONDecodeError:
             return text
 
-    async def request_text(self, method: str, path: str, params: dict | None = None) -> str:
+    async def request_text(self, method: str, path: str, params: dict[str, Any] | None = None) -> str:
         """Send one request; the answer as text (pod logs)."""
         return await self._send(method, path, params, None, "application/json", None)
 
-    async def _send(self, method: str, path: str, params: dict | None, body: Any,
-                    content_type: str, headers: dict | None) -> str:
+    async def _send(self, method: str, path: str, params: dict[str, Any] | None, body: Any,
+                    content_type: str, headers: dict[str, str] | None) -> str:
         data = None if body is None else (body if isinstance(body, (bytes, str)) else orjson.dumps(body))
         all_headers = {"Content-Type": content_type, **(headers or {})}
         timeout = aiohttp.ClientTimeout(total=self.request_timeout)
@@ -155,7 +155,7 @@ class ApiClient:
 
     # ---- streams (watch, log -f) ------------------------------------------------------
 
-    async def stream_lines(self, path: str, params: dict | None = None) -> AsyncIterator[bytes]:
+    async def stream_lines(self, path: str, params: dict[str, Any] | None = None) -> AsyncGenerator[bytes, None]:
         """GET a streaming answer and yield it line by line, each line with its trailing newline
         (the last may lack one). Opening is retried like any GET; a stream broken later raises
         ApiError(503). Close it early with `aclose()` (or `contextlib.aclosing`)."""
@@ -169,7 +169,7 @@ class ApiClient:
             response.release()
             response.close()
 
-    async def _open_stream(self, path: str, params: dict | None) -> aiohttp.ClientResponse:
+    async def _open_stream(self, path: str, params: dict[str, Any] | None) -> aiohttp.ClientResponse:
         no_timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.request_timeout)
         attempt = 0
         while True:

@@ -11,6 +11,7 @@ is needed: each call is atomic with respect to the other tasks.
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -62,7 +63,7 @@ class Indexer:
     def list(self) -> list[dict[str, Any]]:
         return list(self._items.values())
 
-    def keys(self) -> list[str]:
+    def keys(self) -> builtins.list[str]:
         return list(self._items)
 
     def __len__(self) -> int:
@@ -71,12 +72,12 @@ class Indexer:
     def __contains__(self, key: str) -> bool:
         return key in self._items
 
-    def by_index(self, index_name: str, value: str) -> list[dict[str, Any]]:
+    def by_index(self, index_name: str, value: str) -> builtins.list[dict[str, Any]]:
         if index_name not in self._indices:
             raise KeyError(f"no indexer named {index_name!r}")
         return [self._items[key] for key in sorted(self._indices[index_name].get(value, ()))]
 
-    def index_values(self, index_name: str) -> list[str]:
+    def index_values(self, index_name: str) -> builtins.list[str]:
         return sorted(value for value, keys in self._indices[index_name].items() if keys)
 
     # ---- writes (the informer calls these; controllers should not) ----------------------

@@ -45,7 +45,8 @@ class ItemExponentialFailureRateLimiter:
     def when(self, key: Key) -> float:
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        return min(self.base_delay * 2 ** min(failures, 64), self.max_delay)
+        delay: float = self.base_delay * 2 ** min(failures, 64)
+        return min(delay, self.max_delay)
 
     def forget(self, key: Key) -> None:
         self._failures.pop(key, None)
@@ -109,7 +110,7 @@ class RateLimitingQueue:
         self._dirty: set[Key] = set()          # needs processing (queued, or re-added while processing)
         self._processing: set[Key] = set()     # handed to a worker, not done yet
         self._waiting: dict[Key, tuple[float, asyncio.TimerHandle]] = {}   # add_after: ready time, timer
-        self._getters: deque[asyncio.Future] = deque()
+        self._getters: deque[asyncio.Future[None]] = deque()
         self._shutting_down = False
 
     def __len__(self) -> int:

@@ -35,7 +35,7 @@ def _gave_up(what: str, last: object, explain: Explain | None) -> AssertionError
     return AssertionError(message)
 
 
-async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = DEFAULT_TIMEOUT, *,
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = DEFAULT_TIMEOUT, *,
                      interval: float = DEFAULT_INTERVAL, retry_on: tuple[type[Exception], ...] = (),
                      explain: Explain | None = None) -> T:
     """Await `check()` every `interval` seconds until it returns something truthy, and return that;
@@ -55,7 +55,7 @@ async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: floa
         await asyncio.sleep(interval)
 
 
-def eventually_sync(check: Callable[[], T], what: str, timeout: float = DEFAULT_TIMEOUT, *,
+def eventually_sync(check: Callable[[], T | None], what: str, timeout: float = DEFAULT_TIMEOUT, *,
                     interval: float = DEFAULT_INTERVAL, retry_on: tuple[type[Exception], ...] = (),
                     explain: Explain | None = None) -> T:
     """`eventually` for a plain function, where no event loop runs."""

@@ -42,6 +42,12 @@ def free_port() -> int:
         return port
 
 
+def _pid(process: subprocess.Popen[bytes] | None, what: str) -> int:
+    if process is None:
+        raise RuntimeError(f"{what} has not been started")
+    return process.pid
+
+
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -72,6 +78,10 @@ class Etcd:
             stdout=self.log, stderr=self.log)
         eventually_sync(lambda: _http_ok(f"{self.endpoint}/health"), "etcd to become healthy",
                         timeout=10, interval=0.05)
+
+    @property
+    def pid(self) -> int:
+        return _pid(self.process, "etcd")
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -108,6 +118,10 @@ class ApiServer:
             self.stop()
             raise AssertionError(
                 f"the API server did not start; its log:\n{self.log_path.read_text()[-3000:]}") from None
+
+    @property
+    def pid(self) -> int:
+        return _pid(self.process, "the API server")
 
     def stop(self) -> None:
         stop_process(self.process)
