@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from minikube_py.api.resources import ResourceType, by_kind, lookup
+
 
 class Http:
     def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
@@ -100,3 +102,16 @@ def deployment(name: str, replicas: int = 1, labels: dict[str, str] | None = Non
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
                                   "spec": {"containers": [{"name": "web", "image": "minikube-py/hello:latest"}]}}}}
+
+
+def resource_type(name: str) -> ResourceType:
+    """The resource type of a plural, singular or short name; the test fails if there is none."""
+    found = lookup(name)
+    assert found is not None, f"no resource type {name!r}"
+    return found
+
+
+def resource_type_of_kind(api_version: str, kind: str) -> ResourceType:
+    found = by_kind(api_version, kind)
+    assert found is not None, f"no resource type for {api_version} {kind}"
+    return found

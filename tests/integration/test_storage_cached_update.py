@@ -8,9 +8,9 @@ import orjson
 
 from apiserver.storage import Store
 from minikube_py.api import errors
-from minikube_py.api.resources import by_kind
+from tests.helpers import resource_type_of_kind
 
-CONFIGMAPS = by_kind("v1", "ConfigMap")
+CONFIGMAPS = resource_type_of_kind("v1", "ConfigMap")
 
 
 def _copy(obj):

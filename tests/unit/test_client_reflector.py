@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import lookup
 from minikube_py.client.informer import DeletedFinalStateUnknown, SharedInformer
 from minikube_py.client.store import NODE_NAME_INDEX, Indexer, index_pods_by_node, key_of
 from minikube_py.testing import eventually
+from tests.helpers import resource_type
 
 
 def obj(name: str, rv: int, ns: str | None = "d", node: str | None = None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ class FakeResource:
     """Plays list pages and watch streams from a script; records the calls."""
 
     def __init__(self, lists: list[tuple[list[dict], str]], watches: list[list[dict] | Exception]) -> None:
-        self.rt = lookup("pods")
+        self.rt = resource_type("pods")
         self.namespace = "d"
         self.lists, self.watches = lists, watches
         self.watch_versions: list[str] = []

@@ -9,17 +9,12 @@ from typing import Any
 import pytest
 
 from minikube_py.api.defaults import apply_defaults, image_tag
-from minikube_py.api.resources import RESOURCES, ResourceType, lookup
-
-
-def rt_of(kind: str) -> ResourceType:
-    found = lookup(kind)
-    assert found is not None
-    return found
+from minikube_py.api.resources import RESOURCES
+from tests.helpers import resource_type
 
 
 def defaulted(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    apply_defaults(rt_of(kind), obj)
+    apply_defaults(resource_type(kind), obj)
     return obj
 
 
@@ -192,7 +187,7 @@ def test_endpoints_and_node_defaults() -> None:
 @pytest.mark.parametrize("kind", sorted(r.kind for r in RESOURCES))
 def test_malformed_input_never_raises(kind: str, garbage: dict[str, Any]) -> None:
     obj = copy.deepcopy(garbage)
-    apply_defaults(rt_of(kind), obj)
+    apply_defaults(resource_type(kind), obj)
     assert isinstance(obj, dict)
 
 

@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-from minikube_py.api.resources import lookup
 from minikube_py.api.selectors import (
     EVERYTHING,
     NOTHING,
@@ -19,8 +18,9 @@ from minikube_py.api.selectors import (
     parse_label_selector,
     supported_fields,
 )
+from tests.helpers import resource_type
 
-PODS, NODES, NAMESPACES = lookup("pods"), lookup("nodes"), lookup("namespaces")
+PODS, NODES, NAMESPACES = resource_type("pods"), resource_type("nodes"), resource_type("namespaces")
 
 
 # ----- label selector strings ------------------------------------------------
@@ -281,7 +281,7 @@ def test_pod_ip_falls_back_to_status_pod_ip():
      {"metadata.name": "s", "metadata.namespace": "d", "spec.clusterIP": "None", "spec.type": "ClusterIP"}),
 ])
 def test_fields_of_other_types(resource, obj, expected):
-    assert object_fields(lookup(resource), obj) == expected
+    assert object_fields(resource_type(resource), obj) == expected
 
 
 def test_event_fields():
@@ -292,7 +292,7 @@ def test_event_fields():
         "reason": "Scheduled", "reportingComponent": "default-scheduler",
         "source": {"component": "default-scheduler"}, "type": "Normal",
     }
-    fields = object_fields(lookup("events"), event)
+    fields = object_fields(resource_type("events"), event)
     assert fields["involvedObject.kind"] == "Pod"
     assert fields["involvedObject.uid"] == "u-1"
     assert fields["involvedObject.fieldPath"] == "spec.containers{c}"
@@ -309,14 +309,14 @@ def test_event_fields():
 ])
 def test_object_fields_never_raise_on_malformed_objects(obj):
     for resource in ("pods", "nodes", "events", "replicasets", "jobs", "services", "secrets"):
-        fields = object_fields(lookup(resource), obj)
+        fields = object_fields(resource_type(resource), obj)
         assert all(isinstance(value, str) for value in fields.values())
 
 
 def test_malformed_values_read_as_zero_values():
     fields = object_fields(PODS, {"metadata": {"name": 5}, "spec": {"hostNetwork": "yes"}})
     assert fields["metadata.name"] == "5" and fields["spec.hostNetwork"] == "false"
-    assert object_fields(lookup("replicasets"), {"status": {"replicas": math.inf}})["status.replicas"] == "0"
+    assert object_fields(resource_type("replicasets"), {"status": {"replicas": math.inf}})["status.replicas"] == "0"
 
 
 # ----- which field labels a type supports ------------------------------------
@@ -342,5 +342,5 @@ def test_check_supported_accepts_registered_fields():
 ])
 def test_check_supported_rejects_like_kubernetes(resource, text, field):
     with pytest.raises(SelectorError) as caught:
-        check_supported(lookup(resource), parse_field_selector(text))
+        check_supported(resource_type(resource), parse_field_selector(text))
     assert str(caught.value) == f"field label not supported: {field}"

@@ -8,7 +8,8 @@ import pytest
 
 from apiserver.table_helpers import human_duration, selector_string
 from apiserver.tables import table_request, to_table
-from minikube_py.api.resources import RESOURCES, ResourceType, lookup
+from minikube_py.api.resources import RESOURCES, ResourceType
+from tests.helpers import resource_type
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 KUBECTL_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
@@ -19,14 +20,11 @@ def ago(**delta: float) -> str:
     return (NOW - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def rt(name: str) -> ResourceType:
-    found = lookup(name)
-    assert found is not None
-    return found
 
 
 def table(kind: str, *objects: Any, **options: Any) -> dict:
-    return to_table(rt(kind), list(objects), table_version=options.pop("table_version", "v1"), now=NOW, **options)
+    return to_table(resource_type(kind), list(objects), table_version=options.pop("table_version", "v1"), now=NOW,
+                    **options)
 
 
 def headers(kind: str, wide: bool = False) -> list[str]:

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from minikube_py.api.defaults import apply_defaults
-from minikube_py.api.resources import RESOURCES, ResourceType, lookup
+from minikube_py.api.resources import RESOURCES
 from minikube_py.api.validation import MAX_NESTING_DEPTH, validate
+from tests.helpers import resource_type
 
 REASONS = {"FieldValueRequired", "FieldValueInvalid", "FieldValueDuplicate", "FieldValueNotSupported",
            "FieldValueForbidden", "FieldValueTooLong", "FieldValueNotFound"}
@@ -167,16 +168,12 @@ def examples() -> dict[str, dict[str, Any]]:
 
 
 # -- helpers ---------------------------------------------------------------------------
-def rt_of(kind: str) -> ResourceType:
-    found = lookup(kind)
-    assert found is not None
-    return found
 
 
 def causes_of(kind: str, obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """Default, then validate, like the API server does."""
-    apply_defaults(rt_of(kind), obj)
-    return validate(rt_of(kind), obj, old)
+    apply_defaults(resource_type(kind), obj)
+    return validate(resource_type(kind), obj, old)
 
 
 def found(causes: list[dict[str, str]]) -> set[tuple[str, str]]:
@@ -242,9 +239,9 @@ def test_what_kubectl_sends_is_valid(kind: str) -> None:
 
 def test_validation_does_not_change_the_object() -> None:
     for kind, obj in examples().items():
-        apply_defaults(rt_of(kind), obj)
+        apply_defaults(resource_type(kind), obj)
         before = copy.deepcopy(obj)
-        validate(rt_of(kind), obj, copy.deepcopy(obj))
+        validate(resource_type(kind), obj, copy.deepcopy(obj))
         assert obj == before, kind
 
 
@@ -366,13 +363,13 @@ def test_wrong_types_name_the_field(path: tuple[Any, ...], value: Any, field: st
     for step in path[:-1]:
         parent = parent[step]
     parent[path[-1]] = value
-    causes = validate(rt_of("Pod"), pod)     # without defaulting: defaulting skips wrong types anyway
+    causes = validate(resource_type("Pod"), pod)     # without defaulting: defaulting skips wrong types anyway
     assert any(c["field"] == field and c["message"].endswith(detail) and c["reason"] == "FieldValueInvalid"
                for c in causes), causes
 
 
 def test_object_that_is_not_an_object() -> None:
-    assert found(validate(rt_of("Pod"), ["not", "a", "pod"])) == {("", "FieldValueInvalid")}  # type: ignore[arg-type]
+    assert found(validate(resource_type("Pod"), ["not", "a", "pod"])) == {("", "FieldValueInvalid")}  # type: ignore[arg-type]
 
 
 def test_deeply_nested_input_is_refused_not_crashed() -> None:
@@ -381,7 +378,7 @@ def test_deeply_nested_input_is_refused_not_crashed() -> None:
         deep = {"x": deep}
     pod = example("Pod")
     pod["metadata"]["annotations"] = deep
-    causes = validate(rt_of("Pod"), pod)
+    causes = validate(resource_type("Pod"), pod)
     assert causes and causes[0]["message"].endswith(f"must not be nested more than {MAX_NESTING_DEPTH} levels deep")
 
 
@@ -513,7 +510,7 @@ def test_pod_enums() -> None:
 
 
 def test_without_defaulting_enum_fields_are_required() -> None:
-    causes = validate(rt_of("Pod"), pod_with())
+    causes = validate(resource_type("Pod"), pod_with())
     assert found(causes) == {("spec.restartPolicy", "FieldValueRequired"), ("spec.dnsPolicy", "FieldValueRequired"),
                              ("spec.containers[0].imagePullPolicy", "FieldValueRequired"),
                              ("spec.containers[0].terminationMessagePolicy", "FieldValueRequired"),
@@ -555,7 +552,8 @@ def test_volumes() -> None:
 def test_volume_without_source_is_an_empty_dir_after_defaulting() -> None:
     pod = pod_with(volumes=[{"name": "scratch"}])
     assert {"field": "spec.volumes[0]", "reason": "FieldValueRequired",
-            "message": "Required value: must specify a volume type"} in validate(rt_of("Pod"), copy.deepcopy(pod))
+            "message": "Required value: must specify a volume type"} in validate(resource_type("Pod"),
+                                                                               copy.deepcopy(pod))
     assert causes_of("Pod", pod) == []
 
 
@@ -813,7 +811,7 @@ def test_apps_selector_is_immutable() -> None:
 
 def test_job_gets_a_generated_selector_and_must_not_restart_always() -> None:
     job = example("Job")
-    apply_defaults(rt_of("Job"), job)
+    apply_defaults(resource_type("Job"), job)
     uid = job["metadata"]["uid"]
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
     job["spec"]["template"]["spec"]["restartPolicy"] = "Always"
@@ -1036,7 +1034,7 @@ def assert_well_formed(causes: Any, context: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(examples()))
 def test_fuzz_never_raises(kind: str) -> None:
-    rt = rt_of(kind)
+    rt = resource_type(kind)
     rng = random.Random(f"fuzz-{kind}")
     base = stored(kind)
     for round_number in range(400):

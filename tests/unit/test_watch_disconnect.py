@@ -8,8 +8,8 @@ from aiohttp.test_utils import make_mocked_request
 from apiserver import watch
 from apiserver.listing import ListQuery
 from apiserver.routing import RequestInfo
-from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import parse_field_selector, parse_label_selector
+from tests.helpers import resource_type_of_kind
 
 
 class RecordingWatcher:
@@ -36,7 +36,7 @@ async def test_a_client_gone_before_the_headers_releases_the_watcher(monkeypatch
         raise ConnectionResetError("Cannot write to closing transport")
 
     monkeypatch.setattr(web.StreamResponse, "prepare", client_gone)
-    pods = by_kind("v1", "Pod")
+    pods = resource_type_of_kind("v1", "Pod")
     query = ListQuery(parse_label_selector(""), parse_field_selector(""), 0, None, "5", False, None)
     cache = OneWatcherCache()
     request = make_mocked_request("GET", "/api/v1/pods?watch=1&resourceVersion=5")

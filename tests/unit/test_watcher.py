@@ -6,9 +6,9 @@ import json
 import orjson
 
 from apiserver.watchcache import Watcher, WatchEvent
-from minikube_py.api.resources import by_kind
+from tests.helpers import resource_type_of_kind
 
-CM = by_kind("v1", "ConfigMap")
+CM = resource_type_of_kind("v1", "ConfigMap")
 
 
 def raw(name: str, labels: dict[str, str]) -> bytes:
