@@ -68,8 +68,15 @@ def sh(name: str, script: str, **extra: Any) -> dict:
 
 
 async def get_pod(http: Http, ns: str, name: str) -> dict | None:
+    """The pod, or None once it is gone (for polling until it is deleted)."""
     status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/{name}")
     return body if status == 200 else None
+
+
+async def pod_now(http: Http, ns: str, name: str) -> dict:
+    """The pod as the API server has it now; the test fails if it does not exist."""
+    pod: dict = await http.ok("GET", f"/api/v1/namespaces/{ns}/pods/{name}")
+    return pod
 
 
 async def wait_phase(http: Http, ns: str, name: str, phase: str, agent: Agent, timeout: float = 30.0) -> dict:

@@ -131,7 +131,7 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
     service = api(lab, "/api/v1/namespaces/default/services/hello")
     cluster_ip, node_port = service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"]
     pods = {p["metadata"]["name"] for p in running_hello_pods(lab)}
-    answered = set()
+    answered: set[str] = set()
     def every_pod_answers() -> bool:
         answer = in_pod(lab, "wget", "-q", "-O", "-", f"http://{cluster_ip}/")
         answered.update(name for name in pods if name in answer)
@@ -143,8 +143,11 @@ def test_the_service_answers_by_cluster_ip_dns_name_and_node_port(lab: LabConfig
                       "the API server through the kubernetes Service", timeout=30)
     for i in lab.node_indexes():
         url = f"http://{lab.node_ip(i)}:{node_port}/"
-        eventually(lambda url=url: b"hello from" in urllib.request.urlopen(url, timeout=3).read(), f"NodePort {url}",
-                   timeout=30)
+        eventually(functools.partial(_serves_hello, url), f"NodePort {url}", timeout=30)
+
+
+def _serves_hello(url: str) -> bool:
+    return b"hello from" in urllib.request.urlopen(url, timeout=3).read()
 
 
 def rollout_finished(lab: LabConfig) -> bool:
@@ -294,6 +297,7 @@ def test_a_stopped_node_goes_not_ready_its_pods_move_and_it_comes_back(lab: LabC
 
 def test_a_crashed_component_is_restarted_and_the_restart_logged(lab: LabConfig) -> None:
     old = state.live_pid(lab, "scheduler")
+    assert old is not None, "the lab's scheduler is not running"
     os.kill(old, 9)
     eventually(lambda: state.live_pid(lab, "scheduler") not in (None, old), "a new scheduler", timeout=30)
     assert "scheduler exited (code -9): restart #1" in state.log_file(lab, "supervisor").read_text()

@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from minikube_py.testing import eventually
-from tests.agent_harness import condition, container_status, get_pod, node_containers, pod_body, sh, wait_phase
+from tests.agent_harness import condition, container_status, get_pod, node_containers, pod_body, pod_now, sh, wait_phase
 
 
 async def test_node_registers_with_lease_and_ready_condition(http, agent):
@@ -108,7 +108,7 @@ async def test_liveness_restarts_and_readiness_drives_ready(http, ns, agent, doc
     app_container().exec_run(["touch", "/tmp/die"])
 
     async def restarted():
-        pod = await get_pod(http, ns, "probed")
+        pod = await pod_now(http, ns, "probed")
         return pod if container_status(pod, "app")["restartCount"] >= 1 else None
     pod = await eventually(restarted, "a liveness restart", explain=agent.log_tail)
     assert container_status(pod, "app")["lastState"]["terminated"]["exitCode"] in (0, 137)
@@ -150,7 +150,7 @@ async def test_agent_restart_adopts_running_pod(http, ns, agent, docker_client):
     await asyncio.sleep(3)                        # several syncs and PLEG relists of the new agent
     after = sorted(c.id for c in node_containers(docker_client, agent.node))
     assert after == before
-    pod = await get_pod(http, ns, "adopted")
+    pod = await pod_now(http, ns, "adopted")
     assert pod["status"]["phase"] == "Running" and container_status(pod, "app")["restartCount"] == 0
 
 

@@ -3,6 +3,7 @@
 pod workers, status, graceful deletion)."""
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,7 @@ async def test_hollow_nodes_run_pods_without_docker(http, ns, hollow_agent):
         pod = await get_pod(http, ns, name)
         return pod if pod and pod["status"].get("phase") == "Running" else None
     for i in range(3):
-        pod = await eventually(lambda i=i: running(f"p{i}"), f"hollow pod p{i} Running")
+        pod = await eventually(functools.partial(running, f"p{i}"), f"hollow pod p{i} Running")
         assert pod["status"]["containerStatuses"][0]["ready"] is True
         assert pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/p0")

@@ -6,7 +6,7 @@ listens: Docker's pull fails at once and no packet leaves the machine.
 from __future__ import annotations
 
 from minikube_py.testing import eventually
-from tests.agent_harness import condition, get_pod, pod_body, pod_events
+from tests.agent_harness import condition, pod_body, pod_events, pod_now
 
 MISSING = "127.0.0.1:9/none/nothing"
 
@@ -14,7 +14,7 @@ MISSING = "127.0.0.1:9/none/nothing"
 async def waiting_reasons_until(http, ns: str, name: str, done, agent) -> dict[str, list[str]]:
     """Watch the pod and collect, per container, every waiting reason it goes through
     (a watch sees each status the agent writes, however short-lived), until `done(reasons)`."""
-    pod = await get_pod(http, ns, name)
+    pod = await pod_now(http, ns, name)
     stream = await http.watch(f"/api/v1/namespaces/{ns}/pods?watch=1&fieldSelector=metadata.name%3D{name}"
                               f"&resourceVersion={pod['metadata']['resourceVersion']}")
     reasons: dict[str, list[str]] = {}
@@ -52,7 +52,7 @@ async def test_failed_pull_goes_err_image_pull_then_image_pull_back_off(http, ns
                                 "ImagePullBackOff") for c in containers)
     await waiting_reasons_until(http, ns, "pull", both_backed_off_twice, agent)
 
-    pod = await get_pod(http, ns, "pull")
+    pod = await pod_now(http, ns, "pull")
     assert pod["status"]["phase"] == "Pending"
     assert condition(pod, "Ready") == "False"
     for status in pod["status"]["containerStatuses"]:
@@ -79,7 +79,7 @@ async def test_never_pull_policy_with_a_missing_image_is_err_image_never_pull(ht
         events = await pod_events(http, ns, "never")
         return events if any(e["reason"] == "ErrImageNeverPull" for e in events) else None
     events = await eventually(reported, "the ErrImageNeverPull event", explain=agent.log_tail)
-    pod = await get_pod(http, ns, "never")
+    pod = await pod_now(http, ns, "never")
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert waiting == {"reason": "ErrImageNeverPull",
                        "message": f'Container image "{image}" is not present with pull policy of Never'}

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from minikube_py.testing import eventually
-from tests.agent_harness import FOREVER, container_status, get_pod, node_containers, pod_body, sh
+from tests.agent_harness import FOREVER, container_status, node_containers, pod_body, pod_now, sh
 
 # `exec` makes dd PID 1: the OOM kill then ends the container, not just a child of the shell.
 HOG = "exec dd if=/dev/zero of=/dev/null bs=100M count=1"
@@ -33,7 +33,7 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
         "hog-never", agent.node, [sh("hog", HOG, resources=LIMIT)], restartPolicy="Never"))
 
     async def failed():
-        pod = await get_pod(http, ns, "hog-never")
+        pod = await pod_now(http, ns, "hog-never")
         return pod if pod["status"].get("phase") == "Failed" else None
     pod = await eventually(failed, "the Never pod to fail", explain=agent.log_tail)
     status = container_status(pod, "hog")
@@ -42,7 +42,7 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
     assert status["restartCount"] == 0
 
     async def restarted():
-        pod = await get_pod(http, ns, "hog-always")
+        pod = await pod_now(http, ns, "hog-always")
         statuses = pod["status"].get("containerStatuses") or []
         return pod if statuses and statuses[0]["restartCount"] >= 1 and statuses[0]["lastState"] else None
     pod = await eventually(restarted, "the Always pod to restart its container", explain=agent.log_tail)

@@ -18,6 +18,7 @@ from tests.agent_harness import (
     get_pod,
     pod_body,
     pod_events,
+    pod_now,
     sh,
     wait_phase,
 )
@@ -40,7 +41,7 @@ async def test_http_and_tcp_readiness_toggle_ready(http, ns, agent, docker_clien
     pod = await wait_phase(http, ns, "ready", "Running", agent)
 
     async def readiness(web: bool, side: bool):
-        pod = await get_pod(http, ns, "ready")
+        pod = await pod_now(http, ns, "ready")
         ready = {s["name"]: s["ready"] for s in pod["status"]["containerStatuses"]}
         return pod if ready == {"web": web, "side": side} else None
     pod = await eventually(lambda: readiness(False, False), "both containers unready", explain=agent.log_tail)

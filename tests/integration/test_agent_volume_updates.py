@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 
 from minikube_py.testing import eventually
-from tests.agent_harness import FOREVER, container_status, get_pod, pod_body, sh, wait_phase
+from tests.agent_harness import FOREVER, container_status, pod_body, pod_now, sh, wait_phase
 
 
 def b64(text: str) -> str:
@@ -61,7 +61,7 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
     assert inside("readlink /etc/settings/..data").strip() not in ("", first_version)
     assert inside("ls -A /etc/settings | grep -c '^[.][.]'").strip() == "2"   # ..data and one version
 
-    pod = await get_pod(http, ns, "reader")
+    pod = await pod_now(http, ns, "reader")
     status = container_status(pod, "app")
     assert status["containerID"] == f"docker://{container_id}" and status["restartCount"] == 0
     assert app.reload() is None and app.status == "running"

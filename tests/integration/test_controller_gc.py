@@ -3,6 +3,8 @@ background, foreground (the owner waits for its blocking dependents) and orphan
 propagation, over several types, and an owner that never existed."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from minikube_py.api.errors import ApiError
@@ -68,7 +70,7 @@ async def test_background_deletes_dependents_of_every_type_and_keeps_those_with_
     await api.resource("deployments", ns).delete("owner")          # Background is the default
 
     for client, name in ((pods, "child"), (cms, "grandchild"), (secrets, "child-secret")):
-        await eventually(lambda c=client, n=name: gone(c, n), f"{name} to be collected")
+        await eventually(functools.partial(gone, client, name), f"{name} to be collected")
 
     async def reference_dropped():
         shared = await cms.get("shared")

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import os
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,7 @@ from agent.proxy import iptables
 from agent.proxy.model import Endpoint, ServicePort
 from agent.proxy.proxier import Proxier
 from minikube_py.client import ApiClient, load_config
-from minikube_py.client.informer import SharedInformerFactory
+from minikube_py.client.informer import SharedInformer, SharedInformerFactory
 from minikube_py.testing import eventually
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
@@ -53,7 +55,7 @@ async def run_in(netns: str, *argv: str, timeout: float = 5.0) -> tuple[int, str
         proc.kill()
         await proc.wait()
         return -1, "timeout"
-    return proc.returncode, out.decode(errors="replace")
+    return proc.returncode if proc.returncode is not None else -1, out.decode(errors="replace")
 
 
 async def fetch(netns: str, url: str) -> str | None:
@@ -80,6 +82,12 @@ class Node:
 
 
 class Lab:
+    # set by the fixture once the API server and the informers run
+    api: ApiClient
+    ns: str
+    services: SharedInformer
+    endpoints: SharedInformer
+
     def __init__(self) -> None:
         self.sfx = uuid.uuid4().hex[:6]
         self.host = f"mklab-{self.sfx}"
@@ -178,6 +186,7 @@ async def lab(apiserver, wires: Lab):
             node.controller = NodeNetworkController(nodes_informer, node.name, node.network, resync_period=2)
         factory.start()
         for node in lab.nodes:
+            assert node.controller is not None
             node.controller.start()
             node.start_proxier()
             await node.network.wait_ready(timeout=20)
@@ -205,7 +214,7 @@ def node_object(name: str, pod_cidr: str | None, ip: str, sfx: str) -> dict:
 
 
 async def make_service(lab: Lab, name: str, backends: list[str], *, node_port: bool = False,
-                       not_ready: list[str] = (), port: int = 80, protocol: str = "TCP",
+                       not_ready: Sequence[str] = (), port: int = 80, protocol: str = "TCP",
                        target_port: int = 8080, endpoint_ips: list[str] | None = None, **extra) -> dict:
     """A selector-less Service plus its Endpoints (what the endpoints controller would write)."""
     spec = {"ports": [{"name": "web", "port": port, "targetPort": target_port, "protocol": protocol}], **extra}
@@ -314,7 +323,7 @@ async def test_node_port_from_the_host(lab: Lab) -> None:
     node_port = svc["spec"]["ports"][0]["nodePort"]
     for node in lab.nodes:      # node 1 has no local endpoint: DNAT + masquerade across nodes
         url = f"http://{node.ip}:{node_port}/"
-        assert await eventually(lambda url=url: fetch(lab.host, url), f"NodePort on {node.name}") == "p2a"
+        assert await eventually(functools.partial(fetch, lab.host, url), f"NodePort on {node.name}") == "p2a"
 
 
 async def test_service_without_endpoints_is_rejected_not_blackholed(lab: Lab) -> None:
@@ -348,6 +357,7 @@ async def test_scale_down_removes_the_sep_chain(lab: Lab) -> None:
     await eventually(lambda: _chain_present(lab, node, gone), "the SEP chain to be written")
     await lab.api.resource("endpoints", lab.ns).update(endpoints_object(lab, "scale", [lab.ip("p1a")], []))
     await eventually(lambda: _chain_absent(lab, node, gone), "the SEP chain to be deleted")
+    assert node.proxier is not None
     assert any(not sync.full and sync.chains_deleted for sync in node.proxier.history)   # a partial sync did it
     assert f":{port.sep_chain(Endpoint(lab.ip('p1a'), 8080))} " in service_chains(lab, node)
 
@@ -368,6 +378,7 @@ async def test_proxy_restart_keeps_services_and_removes_what_went_away(lab: Lab)
     await eventually(lambda: fetch(lab.netns("p1a"), url), "the service before the restart")
     doomed_chain = ServicePort(lab.ns, "doomed", "web", "TCP", "", 80, None, None, ()).svc_chain
     await eventually(lambda: _chain_present(lab, node, doomed_chain), "the doomed service's chain")
+    assert node.proxier is not None
     await node.proxier.stop()
     assert await fetch(lab.netns("p1a"), url) == "p2a"          # rules stay while the proxy is down
     await lab.api.resource("services", lab.ns).delete("doomed")
