@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from controllers.config import ControllerManagerConfiguration
 from controllers.manager import LEASE_NAME, ControllerManager, ManagerOptions
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.component_base import LeaderElectionConfiguration
@@ -34,6 +36,20 @@ class InProcessManager:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
             self.task = None
+
+
+@contextlib.asynccontextmanager
+async def controllers_running(url: str, controllers: list[str], config: ControllerManagerConfiguration | None = None
+                              ) -> AsyncIterator[InProcessManager]:
+    """The named controllers in-process while the `async with` body runs; stopped even when it fails."""
+    run = InProcessManager(url, controllers)
+    if config is not None:
+        run.options = dataclasses.replace(run.options, config=config)
+    run.start()
+    try:
+        yield run
+    finally:
+        await run.stop()
 
 
 class ProcessManager:

@@ -12,7 +12,7 @@ import pytest
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.testing import ApiServer
 from tests.agent_harness import Agent, remove_node_containers
-from tests.controller_harness import InProcessManager
+from tests.controller_harness import InProcessManager, controllers_running
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,5 @@ async def api(apiserver: ApiServer) -> AsyncIterator[ApiClient]:
 @pytest.fixture
 async def manager(apiserver: ApiServer) -> AsyncIterator[InProcessManager]:
     """The Deployment, Endpoints, Namespace and ReplicaSet controllers in-process, stopped after the test."""
-    running = InProcessManager(apiserver.url, ["deployment", "endpoint", "namespace", "replicaset"])
-    running.start()
-    yield running
-    await running.stop()
+    async with controllers_running(apiserver.url, ["deployment", "endpoint", "namespace", "replicaset"]) as running:
+        yield running

@@ -12,17 +12,16 @@ import pytest
 
 from minikube_py.testing import eventually
 from tests.agent_harness import HELLO, IMAGE, pod_body
-from tests.controller_harness import InProcessManager
+from tests.controller_harness import controllers_running
 
 POD_NAMESPACE_LABEL = "io.minikube-py.pod-namespace"
 
 
 @pytest.fixture
 async def controllers(apiserver):
-    running = InProcessManager(apiserver.url, ["deployment", "replicaset", "job", "namespace", "garbagecollector"])
-    running.start()
-    yield running
-    await running.stop()
+    async with controllers_running(apiserver.url,
+                                   ["deployment", "replicaset", "job", "namespace", "garbagecollector"]) as running:
+        yield running
 
 
 async def test_deleting_a_namespace_removes_every_container_of_it(http, ns, agent, controllers, docker_client):

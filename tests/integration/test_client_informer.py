@@ -202,7 +202,7 @@ async def test_resync_redelivers_cached_objects(api, ns):
     await configmaps.create(cm("r", "1"))
     informer = SharedInformer(configmaps, resync_period=0.05)
     resynced = asyncio.Event()
-    informer.add_event_handler(on_update=lambda old, new: old is new and resynced.set())
+    informer.add_event_handler(on_update=lambda old, new: resynced.set() if old is new else None)
     informer.start()
     try:
         await asyncio.wait_for(resynced.wait(), 10)

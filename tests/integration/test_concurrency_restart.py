@@ -64,12 +64,14 @@ async def test_sigterm_ends_open_watches_and_the_server(etcd, unique):
     from minikube_py.testing import ApiServer
     server = ApiServer(etcd)
     server.start()
+    process = server.process
+    assert process is not None
     try:
         async with aiohttp.ClientSession() as session:
             stream = await Http(server.url, session).watch("/api/v1/namespaces?watch=1")
-            server.process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
             ended = [event async for event in stream.events()]      # returns when the server closes it
             assert all(e["type"] == "ADDED" for e in ended)
-            assert server.process.wait(timeout=60) == 0             # exited by itself, cleanly
+            assert process.wait(timeout=60) == 0             # exited by itself, cleanly
     finally:
         server.stop()

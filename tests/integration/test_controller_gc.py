@@ -9,15 +9,13 @@ import pytest
 
 from minikube_py.api.errors import ApiError
 from minikube_py.testing import eventually
-from tests.controller_harness import InProcessManager
+from tests.controller_harness import controllers_running
 
 
 @pytest.fixture
 async def gc(apiserver):
-    run = InProcessManager(apiserver.url, ["garbagecollector"])
-    run.start()
-    yield run
-    await run.stop()
+    async with controllers_running(apiserver.url, ["garbagecollector"]) as run:
+        yield run
 
 
 def ref(owner: dict, block: bool = False, controller: bool = False) -> dict:

@@ -3,24 +3,20 @@ kubelet by writing pods' phase through pods/status."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import pytest
 
 from controllers.config import ControllerManagerConfiguration, JobControllerConfiguration
 from minikube_py.api.errors import ApiError
 from minikube_py.testing import eventually
-from tests.controller_harness import InProcessManager
+from tests.controller_harness import controllers_running
 
 
 @pytest.fixture
 async def jobs_running(apiserver):
-    run = InProcessManager(apiserver.url, ["job", "garbagecollector"])
-    run.options = dataclasses.replace(run.options, config=ControllerManagerConfiguration(
-        job=JobControllerConfiguration(pod_failure_backoff=0.1)))
-    run.start()
-    yield run
-    await run.stop()
+    async with controllers_running(apiserver.url, ["job", "garbagecollector"], ControllerManagerConfiguration(
+            job=JobControllerConfiguration(pod_failure_backoff=0.1))) as run:
+        yield run
 
 
 def job(name: str, **spec) -> dict:

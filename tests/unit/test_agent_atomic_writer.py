@@ -25,7 +25,7 @@ def test_each_version_is_a_directory_switched_by_the_data_symlink(tmp_path: Path
 
     assert write(tmp_path, {"colour": b"blue", "shape": b"round"}, 0o640) is True
     second = current_version(tmp_path)
-    assert second != first and not first.exists()                        # the old version is gone
+    assert second is not None and second != first and not first.exists()     # the old version is gone
     assert visible(tmp_path) == {"colour": "blue", "shape": "round"}      # "size" vanished with its key
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("..")) == sorted([DATA, second.name])
 

@@ -48,7 +48,7 @@ def test_kubeconfig_from_env_and_named_context(clean_env, tmp_path):
     clean_env.setenv("KUBECONFIG", write(tmp_path, KUBECONFIG))
     cfg = load_config(context="other")
     assert cfg.server == "https://10.0.0.1:6443" and cfg.namespace == "default"
-    assert Path(cfg.ca_file).read_bytes() == b"PEM"
+    assert cfg.ca_file is not None and Path(cfg.ca_file).read_bytes() == b"PEM"
 
 
 def test_home_kubeconfig(clean_env, tmp_path):

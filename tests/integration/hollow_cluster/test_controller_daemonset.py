@@ -9,15 +9,13 @@ from __future__ import annotations
 import pytest
 
 from minikube_py.testing import eventually
-from tests.controller_harness import InProcessManager
+from tests.controller_harness import controllers_running
 
 
 @pytest.fixture
 async def daemon_controller(private_apiserver):
-    run = InProcessManager(private_apiserver.url, ["daemonset"])
-    run.start()
-    yield run
-    await run.stop()
+    async with controllers_running(private_apiserver.url, ["daemonset"]) as run:
+        yield run
 
 
 def daemon_set(name: str, unique: str) -> dict:

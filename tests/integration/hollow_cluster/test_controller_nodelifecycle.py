@@ -10,13 +10,11 @@ behind in the shared one would be monitored, tainted and evicted too, and compet
 the eviction rate limit (the fixtures api, ns and lab are in ./conftest.py)."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from controllers.config import ControllerManagerConfiguration, NodeLifecycleControllerConfiguration
 from minikube_py.testing import eventually
-from tests.controller_harness import InProcessManager, pods_of
+from tests.controller_harness import controllers_running, pods_of
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 FAST = ControllerManagerConfiguration(node_lifecycle=NodeLifecycleControllerConfiguration(
@@ -25,11 +23,9 @@ FAST = ControllerManagerConfiguration(node_lifecycle=NodeLifecycleControllerConf
 
 @pytest.fixture
 async def controllers(private_apiserver):
-    run = InProcessManager(private_apiserver.url, ["nodelifecycle", "tainteviction", "replicaset"])
-    run.options = dataclasses.replace(run.options, config=FAST)
-    run.start()
-    yield run
-    await run.stop()
+    async with controllers_running(private_apiserver.url, ["nodelifecycle", "tainteviction", "replicaset"],
+                                   FAST) as run:
+        yield run
 
 
 def short_tolerations(seconds: int) -> list[dict]:
