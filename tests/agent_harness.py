@@ -24,6 +24,7 @@ NODE_LABEL = "io.minikube-py.node"
 IMAGE = "minikube-py/busybox:latest"
 HELLO = "minikube-py/hello:latest"
 FOREVER = "trap 'exit 0' TERM; while :; do sleep 1; done"     # busybox sleep as PID 1 ignores SIGTERM
+POLL = 0.2          # seconds between the agent tests' checks: a pause for the API server shared with the agent
 
 
 class Agent:
@@ -83,7 +84,7 @@ async def wait_phase(http: Http, ns: str, name: str, phase: str, agent: Agent, t
     async def check() -> dict | None:
         pod = await get_pod(http, ns, name)
         return pod if pod and (pod.get("status") or {}).get("phase") == phase else None
-    return await eventually(check, f"pod {name} {phase}", timeout, interval=0.2, explain=agent.log_tail)
+    return await eventually(check, f"pod {name} {phase}", timeout, interval=POLL, explain=agent.log_tail)
 
 
 def container_status(pod: dict, name: str) -> dict:

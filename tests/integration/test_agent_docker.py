@@ -9,14 +9,24 @@ import asyncio
 from pathlib import Path
 
 from minikube_py.testing import eventually
-from tests.agent_harness import condition, container_status, get_pod, node_containers, pod_body, pod_now, sh, wait_phase
+from tests.agent_harness import (
+    POLL,
+    condition,
+    container_status,
+    get_pod,
+    node_containers,
+    pod_body,
+    pod_now,
+    sh,
+    wait_phase,
+)
 
 
 async def test_node_registers_with_lease_and_ready_condition(http, agent):
     async def registered():
         status, node = await http.get(f"/api/v1/nodes/{agent.node}")
         return node if status == 200 and node.get("status", {}).get("conditions") else None
-    node = await eventually(registered, "the Node", explain=agent.log_tail)
+    node = await eventually(registered, "the Node", interval=POLL, explain=agent.log_tail)
     assert {c["type"]: c["status"] for c in node["status"]["conditions"]} == {
         "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False", "Ready": "True"}
     assert node["metadata"]["labels"]["kubernetes.io/hostname"] == agent.node
@@ -26,7 +36,7 @@ async def test_node_registers_with_lease_and_ready_condition(http, agent):
     async def leased():
         status, lease = await http.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{agent.node}")
         return lease if status == 200 else None       # a (status, body) pair would always be truthy
-    lease = await eventually(leased, "the Lease", explain=agent.log_tail)
+    lease = await eventually(leased, "the Lease", interval=POLL, explain=agent.log_tail)
     assert lease["spec"]["holderIdentity"] == agent.node
 
 
@@ -58,8 +68,8 @@ async def test_pod_runs_with_env_and_volumes_and_logs_through_the_api(http, ns, 
 
     async def logged():
         status, text = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log")
-        return text if status == 200 and "pwd=" in text else None
-    text = await eventually(logged, "the pod's log", explain=agent.log_tail)
+        return text if status == 200 and "alias=" in text else None        # the script's last line
+    text = await eventually(logged, "the pod's log", interval=POLL, explain=agent.log_tail)
     for line in ("plain=v1", "pod=p", "greet=hi", "token=s3cret", "from=F", "cm=F", "secretfile=s3cret",
                  "shared=hi", "pwd=/tmp", "host=p", "localhost=127.0.0.1", "alias=10.1.2.3"):
         assert line in text.splitlines(), (line, text)
@@ -78,7 +88,7 @@ async def test_crash_loop_back_off(http, ns, agent):
             waiting = statuses[0]["state"].get("waiting") or {}
             return pod if waiting.get("reason") == "CrashLoopBackOff" else None
         return None
-    pod = await eventually(looping, "CrashLoopBackOff with restarts", timeout=40, explain=agent.log_tail)
+    pod = await eventually(looping, "CrashLoopBackOff with restarts", timeout=40, interval=POLL, explain=agent.log_tail)
     status = container_status(pod, "app")
     assert status["lastState"]["terminated"]["exitCode"] == 3
     assert status["lastState"]["terminated"]["reason"] == "Error"
@@ -101,16 +111,16 @@ async def test_liveness_restarts_and_readiness_drives_ready(http, ns, agent, doc
         pod = await get_pod(http, ns, "probed")
         return pod if pod and condition(pod, "Ready") == value else None
     app_container().exec_run(["touch", "/tmp/ready"])
-    await eventually(lambda: ready_is("True"), "Ready=True", explain=agent.log_tail)
+    await eventually(lambda: ready_is("True"), "Ready=True", interval=POLL, explain=agent.log_tail)
     app_container().exec_run(["rm", "/tmp/ready"])
-    await eventually(lambda: ready_is("False"), "Ready=False", explain=agent.log_tail)
+    await eventually(lambda: ready_is("False"), "Ready=False", interval=POLL, explain=agent.log_tail)
 
     app_container().exec_run(["touch", "/tmp/die"])
 
     async def restarted():
         pod = await pod_now(http, ns, "probed")
         return pod if container_status(pod, "app")["restartCount"] >= 1 else None
-    pod = await eventually(restarted, "a liveness restart", explain=agent.log_tail)
+    pod = await eventually(restarted, "a liveness restart", interval=POLL, explain=agent.log_tail)
     assert container_status(pod, "app")["lastState"]["terminated"]["exitCode"] in (0, 137)
 
 
@@ -129,7 +139,7 @@ async def test_graceful_deletion_runs_pre_stop_and_removes_containers(http, ns, 
     # While the pod object exists, its containers may still be running; once it is gone, they are gone.
     async def gone():
         return await get_pod(http, ns, "graceful") is None
-    await eventually(gone, "the pod to be deleted", explain=agent.log_tail)
+    await eventually(gone, "the pod to be deleted", interval=POLL, explain=agent.log_tail)
     assert node_containers(docker_client, agent.node) == []
     assert (Path(agent.root_dir) / "host-data" / "prestop").read_text() == "prestop\n"
     assert not (Path(agent.root_dir) / "pods" / uid).exists()
@@ -146,7 +156,7 @@ async def test_agent_restart_adopts_running_pod(http, ns, agent, docker_client):
     async def healthy():
         status, _ = await http.get(f"/api/v1/nodes/{agent.node}")
         return status == 200
-    await eventually(healthy, "the node", explain=agent.log_tail)
+    await eventually(healthy, "the node", interval=POLL, explain=agent.log_tail)
     await asyncio.sleep(3)                        # several syncs and PLEG relists of the new agent
     after = sorted(c.id for c in node_containers(docker_client, agent.node))
     assert after == before
@@ -163,7 +173,7 @@ async def test_orphans_are_removed_and_never_pulled_image_is_reported(http, ns, 
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         waiting = statuses[0]["state"].get("waiting", {}) if statuses else {}
         return waiting.get("reason") == "ErrImageNeverPull"
-    await eventually(never_pull, "ErrImageNeverPull", explain=agent.log_tail)
+    await eventually(never_pull, "ErrImageNeverPull", interval=POLL, explain=agent.log_tail)
     # force-delete (grace 0) while the agent is down: its containers become orphans
     agent.stop()
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/nopull?gracePeriodSeconds=0")
@@ -172,4 +182,4 @@ async def test_orphans_are_removed_and_never_pulled_image_is_reported(http, ns, 
 
     async def cleaned():
         return node_containers(docker_client, agent.node) == []
-    await eventually(cleaned, "orphaned containers to be removed", explain=agent.log_tail)
+    await eventually(cleaned, "orphaned containers to be removed", interval=POLL, explain=agent.log_tail)

@@ -11,8 +11,8 @@ import tempfile
 
 import pytest
 
-from minikube_py.testing import ROOT, free_port, stop_process
-from tests.integration.test_agent_docker import eventually, get_pod
+from minikube_py.testing import ROOT, eventually, free_port, stop_process
+from tests.agent_harness import POLL, get_pod
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_hollow_nodes_run_pods_without_docker(http, ns, hollow_agent):
             if conditions.get("Ready") != "True":
                 return False
         return True
-    await eventually(all_ready, "three Ready hollow nodes")
+    await eventually(all_ready, "three Ready hollow nodes", interval=POLL)
     for i, node in enumerate(names):
         await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", {
             "apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"},
@@ -53,14 +53,14 @@ async def test_hollow_nodes_run_pods_without_docker(http, ns, hollow_agent):
         pod = await get_pod(http, ns, name)
         return pod if pod and pod["status"].get("phase") == "Running" else None
     for i in range(3):
-        pod = await eventually(functools.partial(running, f"p{i}"), f"hollow pod p{i} Running")
+        pod = await eventually(functools.partial(running, f"p{i}"), f"hollow pod p{i} Running", interval=POLL)
         assert pod["status"]["containerStatuses"][0]["ready"] is True
         assert pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/p0")
 
     async def deleted():
         return await get_pod(http, ns, "p0") is None
-    await eventually(deleted, "the hollow pod's graceful deletion to be confirmed")
+    await eventually(deleted, "the hollow pod's graceful deletion to be confirmed", interval=POLL)
 
 
 async def test_agent_corrects_a_node_marked_unknown(http, hollow_agent):
@@ -73,13 +73,13 @@ async def test_agent_corrects_a_node_marked_unknown(http, hollow_agent):
         conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []} \
             if status == 200 else {}
         return conditions.get("Ready")
-    await eventually(lambda: _is(ready_status, "True"), "hollow node Ready")
+    await eventually(lambda: _is(ready_status, "True"), "hollow node Ready", interval=POLL)
     node = await http.ok("GET", f"/api/v1/nodes/{name}")
     for condition in node["status"]["conditions"]:
         condition.update(status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.")
     await http.ok("PUT", f"/api/v1/nodes/{name}/status", node)
     assert await ready_status() == "Unknown"
-    await eventually(lambda: _is(ready_status, "True"), "the agent restoring Ready=True")
+    await eventually(lambda: _is(ready_status, "True"), "the agent restoring Ready=True", interval=POLL)
 
 
 async def _is(read, wanted: str) -> bool:

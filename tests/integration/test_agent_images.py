@@ -6,7 +6,7 @@ listens: Docker's pull fails at once and no packet leaves the machine.
 from __future__ import annotations
 
 from minikube_py.testing import eventually
-from tests.agent_harness import condition, pod_body, pod_events, pod_now
+from tests.agent_harness import POLL, condition, pod_body, pod_events, pod_now
 
 MISSING = "127.0.0.1:9/none/nothing"
 
@@ -27,7 +27,7 @@ async def waiting_reasons_until(http, ns: str, name: str, done, agent) -> dict[s
                 if reason and (not seen or seen[-1] != reason):
                     seen.append(reason)
             return done(reasons)
-        await eventually(next_change, f"waiting reasons of {name}", timeout=40, explain=agent.log_tail)
+        await eventually(next_change, f"waiting reasons of {name}", timeout=40, interval=POLL, explain=agent.log_tail)
     finally:
         stream.close()
     return reasons
@@ -78,7 +78,7 @@ async def test_never_pull_policy_with_a_missing_image_is_err_image_never_pull(ht
     async def reported():
         events = await pod_events(http, ns, "never")
         return events if any(e["reason"] == "ErrImageNeverPull" for e in events) else None
-    events = await eventually(reported, "the ErrImageNeverPull event", explain=agent.log_tail)
+    events = await eventually(reported, "the ErrImageNeverPull event", interval=POLL, explain=agent.log_tail)
     pod = await pod_now(http, ns, "never")
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert waiting == {"reason": "ErrImageNeverPull",

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from minikube_py.testing import eventually
-from tests.agent_harness import FOREVER, container_status, node_containers, pod_body, pod_now, sh
+from tests.agent_harness import FOREVER, POLL, container_status, node_containers, pod_body, pod_now, sh
 
 # `exec` makes dd PID 1: the OOM kill then ends the container, not just a child of the shell.
 HOG = "exec dd if=/dev/zero of=/dev/null bs=100M count=1"
@@ -35,7 +35,7 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
     async def failed():
         pod = await pod_now(http, ns, "hog-never")
         return pod if pod["status"].get("phase") == "Failed" else None
-    pod = await eventually(failed, "the Never pod to fail", explain=agent.log_tail)
+    pod = await eventually(failed, "the Never pod to fail", interval=POLL, explain=agent.log_tail)
     status = container_status(pod, "hog")
     assert status["state"]["terminated"]["exitCode"] == 137
     assert reported_as_docker_says(docker_client, status["state"]["terminated"]), status
@@ -45,7 +45,7 @@ async def test_memory_hog_is_oom_killed_and_restarted_per_policy(http, ns, agent
         pod = await pod_now(http, ns, "hog-always")
         statuses = pod["status"].get("containerStatuses") or []
         return pod if statuses and statuses[0]["restartCount"] >= 1 and statuses[0]["lastState"] else None
-    pod = await eventually(restarted, "the Always pod to restart its container", explain=agent.log_tail)
+    pod = await eventually(restarted, "the Always pod to restart its container", interval=POLL, explain=agent.log_tail)
     last = container_status(pod, "hog")["lastState"]["terminated"]
     assert last["exitCode"] == 137 and reported_as_docker_says(docker_client, last), last
     assert pod["status"]["phase"] == "Running"      # restartPolicy Always: it will be back
@@ -67,7 +67,7 @@ async def test_run_as_user_and_group_and_unprivileged(http, ns, agent, docker_cl
                 return None
             found[container["name"]] = text
         return found
-    found = await eventually(logs, "every container's report", explain=agent.log_tail)
+    found = await eventually(logs, "every container's report", interval=POLL, explain=agent.log_tail)
     assert found["pod-level"].startswith("uid=1000 gid=3000"), found
     assert found["own-user"].startswith("uid=2000 gid=3000"), found      # container overrides the pod's user
     assert found["root"].startswith("uid=0(root) gid=3000"), found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from minikube_py.testing import eventually
-from tests.agent_harness import HELLO, IMAGE, pod_body
+from tests.agent_harness import HELLO, IMAGE, POLL, pod_body
 from tests.controller_harness import controllers_running
 
 POD_NAMESPACE_LABEL = "io.minikube-py.pod-namespace"
@@ -49,19 +49,21 @@ async def test_deleting_a_namespace_removes_every_container_of_it(http, ns, agen
         status, pods = await http.get(f"/api/v1/namespaces/{ns}/pods")
         phases = sorted(p["status"].get("phase", "") for p in pods["items"])
         return phases == ["Running", "Running", "Running", "Succeeded"] and len(containers()) >= 8
-    await eventually(all_started, "3 running pods and a completed one, with their containers", explain=agent.log_tail)
+    await eventually(all_started, "3 running pods and a completed one, with their containers",
+                     interval=POLL, explain=agent.log_tail)
 
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}")
 
     async def namespace_gone():
         status, _ = await http.get(f"/api/v1/namespaces/{ns}")
         return status == 404
-    await eventually(namespace_gone, f"namespace {ns} to go", timeout=60, explain=agent.log_tail)
+    await eventually(namespace_gone, f"namespace {ns} to go", timeout=60, interval=POLL, explain=agent.log_tail)
     # Running pods went only after their containers; the completed Job pod left the API at once
     # (no grace period for terminal pods), so its exited containers may take one more moment.
     async def no_containers():
         return not containers()
     try:
-        await eventually(no_containers, "the namespace's containers to be removed", timeout=20, explain=agent.log_tail)
+        await eventually(no_containers, "the namespace's containers to be removed", timeout=20,
+                         interval=POLL, explain=agent.log_tail)
     except AssertionError as e:
         raise AssertionError(f"{e}\nleft behind: {containers('names')}") from None

@@ -13,6 +13,7 @@ from minikube_py.testing import eventually
 from tests.agent_harness import (
     FOREVER,
     HELLO,
+    POLL,
     condition,
     container_status,
     get_pod,
@@ -44,17 +45,18 @@ async def test_http_and_tcp_readiness_toggle_ready(http, ns, agent, docker_clien
         pod = await pod_now(http, ns, "ready")
         ready = {s["name"]: s["ready"] for s in pod["status"]["containerStatuses"]}
         return pod if ready == {"web": web, "side": side} else None
-    pod = await eventually(lambda: readiness(False, False), "both containers unready", explain=agent.log_tail)
+    pod = await eventually(lambda: readiness(False, False), "both containers unready",
+                           interval=POLL, explain=agent.log_tail)
     assert condition(pod, "Ready") == "False"
 
     web, side = running_container(docker_client, pod, "web"), running_container(docker_client, pod, "side")
     web.exec_run(["sh", "-c", "echo ok > /www/ready.txt"])          # httpGet: 404 -> 200
-    await eventually(lambda: readiness(True, False), "web ready, side not", explain=agent.log_tail)
+    await eventually(lambda: readiness(True, False), "web ready, side not", interval=POLL, explain=agent.log_tail)
     side.exec_run(["httpd", "-p", "9999", "-h", "/tmp"])              # tcpSocket: refused -> accepted
-    pod = await eventually(lambda: readiness(True, True), "both ready", explain=agent.log_tail)
+    pod = await eventually(lambda: readiness(True, True), "both ready", interval=POLL, explain=agent.log_tail)
     assert condition(pod, "Ready") == "True" and condition(pod, "ContainersReady") == "True"
     web.exec_run(["rm", "/www/ready.txt"])
-    pod = await eventually(lambda: readiness(False, True), "web unready again", explain=agent.log_tail)
+    pod = await eventually(lambda: readiness(False, True), "web unready again", interval=POLL, explain=agent.log_tail)
     assert condition(pod, "Ready") == "False"
 
     events = await pod_events(http, ns, "ready")
@@ -74,7 +76,8 @@ async def test_http_and_tcp_liveness_failures_restart_the_container(http, ns, ag
         pod = await get_pod(http, ns, "doomed")
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         return pod if len(statuses) == 2 and all(s["restartCount"] >= 1 for s in statuses) else None
-    pod = await eventually(both_restarted, "both containers restarted by liveness", explain=agent.log_tail)
+    pod = await eventually(both_restarted, "both containers restarted by liveness",
+                           interval=POLL, explain=agent.log_tail)
     for name in ("http", "tcp"):
         assert container_status(pod, name)["lastState"]["terminated"]["exitCode"] in (0, 137)  # TERM or KILL
     events = await pod_events(http, ns, "doomed")
@@ -111,11 +114,11 @@ async def test_post_start_and_pre_stop_hooks_with_http_get_and_exec(http, ns, ag
 
     async def started():
         return {"server-post-start", "worker-post-start"} <= set(recorded())
-    await eventually(started, "both postStart hooks", explain=agent.log_tail)
+    await eventually(started, "both postStart hooks", interval=POLL, explain=agent.log_tail)
     assert not {"server-pre-stop", "worker-pre-stop"} & set(recorded())
 
     await http.ok("DELETE", f"/api/v1/namespaces/{ns}/pods/hooked")
-    await eventually(lambda: _gone(http, ns, "hooked"), "the pod to be deleted", explain=agent.log_tail)
+    await eventually(lambda: _gone(http, ns, "hooked"), "the pod to be deleted", interval=POLL, explain=agent.log_tail)
     assert {"server-pre-stop", "worker-pre-stop"} <= set(recorded())
 
 
@@ -127,7 +130,8 @@ async def test_failing_http_post_start_hook_kills_the_container(http, ns, agent)
         pod = await get_pod(http, ns, "badhook")
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         return pod if statuses and statuses[0]["restartCount"] >= 1 else None
-    await eventually(restarted, "the container to be restarted after its hook failed", explain=agent.log_tail)
+    await eventually(restarted, "the container to be restarted after its hook failed",
+                     interval=POLL, explain=agent.log_tail)
     events = await pod_events(http, ns, "badhook")
     assert any(e["reason"] == "FailedPostStartHook" and e["type"] == "Warning" for e in events), events
 

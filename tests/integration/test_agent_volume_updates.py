@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 
 from minikube_py.testing import eventually
-from tests.agent_harness import FOREVER, container_status, pod_body, pod_now, sh, wait_phase
+from tests.agent_harness import FOREVER, POLL, container_status, pod_body, pod_now, sh, wait_phase
 
 
 def b64(text: str) -> str:
@@ -57,7 +57,7 @@ async def test_updated_config_map_and_secret_reach_the_running_container(http, n
 
     async def updated():
         return files().split() == ["colour=blue", "shape=round", "password=two"]
-    await eventually(updated, "the new contents inside the container", explain=agent.log_tail)
+    await eventually(updated, "the new contents inside the container", interval=POLL, explain=agent.log_tail)
     assert inside("readlink /etc/settings/..data").strip() not in ("", first_version)
     assert inside("ls -A /etc/settings | grep -c '^[.][.]'").strip() == "2"   # ..data and one version
 
