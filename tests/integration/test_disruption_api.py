@@ -7,9 +7,9 @@ import asyncio
 import sys
 from typing import Any
 
-from tests.conftest import ROOT
+from minikube_py.testing import ROOT, eventually
+from tests.controller_harness import InProcessManager, mark_ready
 from tests.helpers import Http, namespace, pod
-from test_controller_harness import InProcessManager, eventually, mark_ready
 
 LABELS = {"app": "web"}
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -251,8 +251,8 @@ async def test_the_controller_keeps_the_status_and_evictions_follow_it(apiserver
 
 
 async def test_percentages_count_the_deployment_scale(apiserver, http: Http, ns: str) -> None:
-    from tests.helpers import deployment
     from minikube_py.client import ApiClient, ClientConfig
+    from tests.helpers import deployment
     manager = InProcessManager(apiserver.url, ["deployment", "replicaset", "disruption"])
     manager.start()
     try:

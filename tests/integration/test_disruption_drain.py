@@ -14,15 +14,15 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import ROOT, free_port, stop_process
+from minikube_py.testing import ROOT, eventually, free_port, stop_process
 from tests.helpers import Http, namespace
-from test_controller_harness import eventually
 
 KUBECTL_120 = ROOT / ".run/tools/usr/bin/kubectl"
 KUBECTL_CURRENT = ROOT / ".run/tools/kubectl-1.33/kubectl"

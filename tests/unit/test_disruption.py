@@ -2,7 +2,7 @@
 subresource's decision, the budget's validation and its `kubectl get` row."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,15 +11,24 @@ from aiohttp.test_utils import make_mocked_request
 from apiserver.eviction import can_ignore_budget, delete_options, parse_eviction, spend_disruption
 from apiserver.routing import RequestInfo
 from apiserver.table_printers import PRINTERS
-from controllers.disruption import (DELETION_TIMEOUT, Counts, ExpectedCountError, count_healthy, desired_healthy,
-                                    disruptions_allowed, expected_counts, fail_safe_status, next_status,
-                                    recent_disruptions)
+from controllers.disruption import (
+    DELETION_TIMEOUT,
+    Counts,
+    ExpectedCountError,
+    count_healthy,
+    desired_healthy,
+    disruptions_allowed,
+    expected_counts,
+    fail_safe_status,
+    next_status,
+    recent_disruptions,
+)
 from minikube_py.api import disruption
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import lookup
 from minikube_py.api.validation import validate
 
-NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 STAMP = "2024-05-01T10:00:00Z"
 PODS = lookup("pods")
 PDBS = lookup("pdb")
