@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from minikube_py.api import errors
+from minikube_py.api import errors, times
 
 from . import objectmeta
 from .http import is_dry_run, json_response, query_int, success_status
@@ -135,12 +135,12 @@ class Deleter:
             # Already terminating: a shorter grace period may bring the deadline forward.
             current = meta.get("deletionGracePeriodSeconds") or 0
             if grace < current:
-                meta["deletionTimestamp"] = objectmeta.now(grace)
+                meta["deletionTimestamp"] = times.timestamp(grace)
                 meta["deletionGracePeriodSeconds"] = grace
             if meta.get("deletionGracePeriodSeconds") == 0 and not pending:
                 return None
             return obj
-        meta["deletionTimestamp"] = objectmeta.now(grace)
+        meta["deletionTimestamp"] = times.timestamp(grace)
         meta["deletionGracePeriodSeconds"] = grace
         strategy.mark_terminating(obj)
         return obj

@@ -9,27 +9,17 @@ from __future__ import annotations
 import copy
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from minikube_py.api import errors
 from minikube_py.api.resources import ResourceType
+from minikube_py.api.times import timestamp
 
 Object = dict[str, Any]
 
 # Kubernetes' name generator avoids vowels and look-alike digits (no accidental words).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
-
-
-def now(offset_seconds: int = 0) -> str:
-    """RFC 3339 time in UTC with second precision, as metav1.Time serializes."""
-    moment = datetime.now(timezone.utc) + timedelta(seconds=offset_seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def generate_name(prefix: str) -> str:
@@ -68,7 +58,7 @@ def prepare_create(rt: ResourceType, obj: Object, namespace: str | None) -> None
     for key in (*_SERVER_OWNED, "resourceVersion", "selfLink", "managedFields"):
         meta.pop(key, None)
     meta["uid"] = str(uuid.uuid4())
-    meta["creationTimestamp"] = now()
+    meta["creationTimestamp"] = timestamp()
     if rt.has_spec:
         meta["generation"] = 1
 

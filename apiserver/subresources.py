@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from minikube_py.api import errors
+from minikube_py.api import errors, times
 from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
@@ -148,7 +148,7 @@ class Subresources:
             conditions = [c for c in (pod.setdefault("status", {}).get("conditions") or [])
                           if c.get("type") != "PodScheduled"]
             conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                               "lastTransitionTime": objectmeta.now()})
+                               "lastTransitionTime": times.timestamp()})
             pod["status"]["conditions"] = conditions
             return pod
 

@@ -1,7 +1,7 @@
 """Helpers shared by the `kubectl get` printers (apiserver/table_printers.py).
 
 Ports of the small formatting functions Kubernetes' printers use: ages in
-human form (apimachinery's duration.HumanDuration), label and selector strings
+human form (minikube_py/api/times.py), label and selector strings
 (labels.FormatLabels, LabelSelectorAsSelector(...).String()), host:port and
 "a,b,c + 2 more..." abbreviations, and the column types of a meta.k8s.io Table.
 
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
+
+from minikube_py.api.times import since
 
 Row = list[Any]     # the cells of one row, in column order
 
@@ -67,51 +69,6 @@ def text(obj: Any, *path: str, default: str = "") -> str:
 def number(obj: Any, *path: str, default: int = 0) -> int:
     value = field(obj, *path, default=default)
     return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp ("2021-01-02T15:04:05Z", with or without fractions) or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def human_duration(seconds: float) -> str:
-    """Kubernetes' duration.HumanDuration: "5s", "3m20s", "15m", "4h30m", "2d", "3y"."""
-    if int(seconds) < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 120:
-        return f"{int(seconds)}s"
-    minutes = int(seconds // 60)
-    if minutes < 10:
-        return f"{minutes}m{int(seconds) % 60}s" if int(seconds) % 60 else f"{minutes}m"
-    if minutes < 3 * 60:
-        return f"{minutes}m"
-    hours = int(seconds // 3600)
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
-
-
-def since(timestamp: Any, now: datetime) -> str:
-    """Age of a timestamp, "<unknown>" when it is missing (translateTimestampSince)."""
-    when = parse_time(timestamp)
-    return human_duration((now - when).total_seconds()) if when else "<unknown>"
 
 
 def age(obj: dict[str, Any], now: datetime) -> str:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from minikube_py.api import times
+
 from controllers import deployment_util as du
-from controllers import pods
 from controllers.deployment_util import Obj
 
 
@@ -36,7 +37,7 @@ def get_condition(status: Obj, kind: str) -> Obj | None:
 
 def set_condition(status: Obj, kind: str, state: str, reason: str, message: str) -> None:
     """Set a condition; lastUpdateTime always moves, lastTransitionTime only when status changes."""
-    stamp = pods.format_time(pods.now())
+    stamp = times.timestamp()
     old = get_condition(status, kind)
     if old is not None and old.get("status") == state and old.get("reason") == reason \
             and old.get("message") == message and reason not in ("ReplicaSetUpdated",):
@@ -76,10 +77,10 @@ def seconds_until_deadline(deployment: Obj, status: Obj) -> float | None:
     if deadline is None or condition is None or condition.get("reason") in (
             "NewReplicaSetAvailable", "ProgressDeadlineExceeded", "DeploymentPaused"):
         return None
-    last = pods.parse_time(condition.get("lastUpdateTime"))
+    last = times.parse_time(condition.get("lastUpdateTime"))
     if last is None:
         return None
-    return (last + timedelta(seconds=deadline) - pods.now()).total_seconds()
+    return (last + timedelta(seconds=deadline) - times.now()).total_seconds()
 
 
 def calculate_status(deployment: Obj, all_sets: list[Obj], new_rs: Obj | None, note: tuple[str, str] | None) -> Obj:

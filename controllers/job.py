@@ -33,6 +33,7 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api import times
 
 from controllers import ownership
 from controllers import pods as podutil
@@ -73,7 +74,7 @@ def failure_reason(job: Obj, pods: list[Obj], count: dict[str, int], now: float)
 
 def deadline_at(job: Obj) -> float | None:
     seconds = job["spec"].get("activeDeadlineSeconds")
-    started = podutil.parse_time((job.get("status") or {}).get("startTime"))
+    started = times.parse_time((job.get("status") or {}).get("startTime"))
     return None if seconds is None or started is None else started.timestamp() + int(seconds)
 
 
@@ -103,7 +104,7 @@ def finished_condition(job: Obj) -> Obj | None:
 
 
 def condition(kind: str, reason: str = "", message: str = "") -> Obj:
-    stamp = podutil.format_time(podutil.now())
+    stamp = times.timestamp()
     return {"type": kind, "status": "True", "reason": reason, "message": message,
             "lastProbeTime": stamp, "lastTransitionTime": stamp}
 
@@ -148,7 +149,7 @@ class JobController(PodOwnerEvents, Controller):
             await self.expire(job)
             return
         status = dict(job.get("status") or {})
-        status.setdefault("startTime", podutil.format_time(podutil.now()))
+        status.setdefault("startTime", times.timestamp())
         job = {**job, "status": status}
         count = counts(job, pods)
         failure = failure_reason(job, pods, count, time.time())
@@ -161,7 +162,7 @@ class JobController(PodOwnerEvents, Controller):
             await self.delete_pods(key, job, active)
             count["active"] = 0
             status["conditions"] = [*(status.get("conditions") or []), condition("Complete")]
-            status["completionTime"] = podutil.format_time(podutil.now())
+            status["completionTime"] = times.timestamp()
             await self.recorder.normal(job, "Completed", "Job completed")
         elif self.expectations.satisfied(key) and not podutil.is_being_deleted(job):
             await self.manage(key, job, active, count)
@@ -215,7 +216,7 @@ class JobController(PodOwnerEvents, Controller):
     async def expire(self, job: Obj) -> None:
         """ttlSecondsAfterFinished: delete a finished Job (and, through the GC, its pods)."""
         ttl = job["spec"].get("ttlSecondsAfterFinished")
-        finished = podutil.parse_time((finished_condition(job) or {}).get("lastTransitionTime"))
+        finished = times.parse_time((finished_condition(job) or {}).get("lastTransitionTime"))
         if ttl is None or finished is None:
             return
         remaining = finished.timestamp() + int(ttl) - time.time()

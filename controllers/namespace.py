@@ -25,8 +25,8 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import RESOURCES, ResourceType
+from minikube_py.api import times
 
-from controllers import pods
 from controllers.base import Controller, Obj, register
 
 FINALIZER = "kubernetes"
@@ -164,5 +164,5 @@ def merge_conditions(current: list[Obj], wanted: list[Obj]) -> list[Obj]:
             merged.append(old)
             continue
         transition = old.get("lastTransitionTime") if old and old.get("status") == new["status"] else None
-        merged.append({**new, "lastTransitionTime": transition or pods.format_time(pods.now())})
+        merged.append({**new, "lastTransitionTime": transition or times.timestamp()})
     return merged

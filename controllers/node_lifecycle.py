@@ -36,6 +36,7 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 from minikube_py.client.store import NODE_NAME_INDEX
 from minikube_py.client.workqueue import BucketRateLimiter
+from minikube_py.api import times
 
 from controllers import pods as podutil
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
@@ -175,7 +176,7 @@ class NodeLifecycleController(Controller):
         return now - health.observed > self.grace
 
     async def mark_unknown(self, node: Obj) -> Obj:
-        name, stamp = node["metadata"]["name"], podutil.format_time(podutil.now())
+        name, stamp = node["metadata"]["name"], times.timestamp()
         was_ready = ready_status(node) == "True"
         body = {**node, "status": {**(node.get("status") or {}), "conditions": unknown_conditions(node, stamp)}}
         updated = await self.api.resource("nodes").update_status(body)     # resourceVersion: CAS
@@ -187,7 +188,7 @@ class NodeLifecycleController(Controller):
 
     async def mark_pods_not_ready(self, node_name: str) -> None:
         """MarkPodsNotReady: the pods of a silent node are not Ready any more."""
-        stamp = podutil.format_time(podutil.now())
+        stamp = times.timestamp()
         for pod in self.pods.by_index(NODE_NAME_INDEX, node_name):
             if not podutil.is_ready(pod) or podutil.is_being_deleted(pod):
                 continue
@@ -212,7 +213,7 @@ class NodeLifecycleController(Controller):
                 self.queue.add_after(name, wait)
         elif not any(effect == NO_EXECUTE for _, effect in wanted):
             self.noexecute_due.pop(name, None)
-        taints = merge_taints(current, wanted, podutil.format_time(podutil.now()))
+        taints = merge_taints(current, wanted, times.timestamp())
         if taints == current:
             return
         patch = {"metadata": {"resourceVersion": node["metadata"]["resourceVersion"]}, "spec": {"taints": taints}}

@@ -18,25 +18,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from minikube_py.api.times import now, parse_time
+
 Pod = dict[str, Any]
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """An RFC 3339 timestamp as the API server writes them (with or without fractions)."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ready_condition(pod: Pod) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api import times
 
 from controllers import ownership, pods
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
@@ -203,7 +204,7 @@ def pod_from_template(rs: Obj) -> Obj:
 def compute_status(rs: Obj, active: list[Obj], error: ApiError | None) -> Obj:
     template_labels = ((rs["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
     min_ready = int(rs["spec"].get("minReadySeconds") or 0)
-    at = pods.now()
+    at = times.now()
     status: Obj = {
         "replicas": len(active),
         "fullyLabeledReplicas": sum(1 for pod in active if _has_labels(pod, template_labels)),
@@ -225,7 +226,7 @@ def replica_failure_conditions(rs: Obj, error: ApiError | None) -> list[Obj]:
     previous = next((c for c in (rs.get("status") or {}).get("conditions") or []
                      if c.get("type") == "ReplicaFailure"), None)
     failure = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": error.message,
-               "lastTransitionTime": (previous or {}).get("lastTransitionTime") or pods.format_time(pods.now())}
+               "lastTransitionTime": (previous or {}).get("lastTransitionTime") or times.timestamp()}
     return [*kept, failure]
 
 

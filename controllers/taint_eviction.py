@@ -28,6 +28,7 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.client.store import NODE_NAME_INDEX
+from minikube_py.api import times
 from scheduler.plugins.taint_toleration import first_untolerated, tolerates
 
 from controllers import pods as podutil
@@ -55,13 +56,13 @@ def eviction_time(pod: Obj, taints: list[Obj]) -> float:
         seconds = [t.get("tolerationSeconds") for t in tolerations(pod) if tolerates(t, taint)]
         if any(s is None for s in seconds):
             continue                        # one toleration without a limit: tolerated forever
-        added = podutil.parse_time(taint.get("timeAdded")) or podutil.now()
+        added = times.parse_time(taint.get("timeAdded")) or times.now()
         due = min(due, added.timestamp() + max(min(int(s) for s in seconds), 0))
     return due
 
 
 def grace_over(pod: Obj, at: datetime) -> bool:
-    deadline = podutil.parse_time((pod.get("metadata") or {}).get("deletionTimestamp"))
+    deadline = times.parse_time((pod.get("metadata") or {}).get("deletionTimestamp"))
     return deadline is not None and deadline <= at
 
 
@@ -99,7 +100,7 @@ class TaintEvictionController(Controller):
         taints = noexecute_taints(node)
         if not taints:
             return
-        now = podutil.now()
+        now = times.now()
         if podutil.is_being_deleted(pod):
             await self.finish_on_unreachable(pod, taints, now)
             return
@@ -128,7 +129,7 @@ class TaintEvictionController(Controller):
         if not any(t.get("key") == UNREACHABLE for t in taints):
             return
         if not grace_over(pod, now):
-            deadline: Any = podutil.parse_time(pod["metadata"]["deletionTimestamp"])
+            deadline: Any = times.parse_time(pod["metadata"]["deletionTimestamp"])
             self.enqueue_after(pod, deadline.timestamp() - now.timestamp() + 0.05)
             return
         meta = pod["metadata"]

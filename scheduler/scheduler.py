@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.times import timestamp
 from minikube_py.client.events import NORMAL, WARNING, EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
 from minikube_py.client.store import NAMESPACE_INDEX
@@ -245,7 +246,7 @@ class Scheduler:
             if _scheduled_condition(current) != ("False", "Unschedulable", message):
                 status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
                                          "message": message, "lastProbeTime": None,
-                                         "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]
+                                         "lastTransitionTime": timestamp()}]
             if nominated_node and (current.get("status") or {}).get("nominatedNodeName") != nominated_node:
                 status["nominatedNodeName"] = nominated_node
             if status:

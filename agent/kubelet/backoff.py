@@ -9,7 +9,8 @@ back-off survives an agent restart without any state of our own.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+
+from minikube_py.api.times import parse_time
 
 from agent.kubelet.runtime.types import ContainerRecord
 
@@ -19,12 +20,9 @@ def crash_backoff_delay(restart_count: int, base: float, cap: float) -> float:
     return 0.0 if restart_count == 0 else min(base * 2 ** (restart_count - 1), cap)
 
 
-def _timestamp(value: str | None) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else 0.0
-
-
 def crash_backoff_remaining(record: ContainerRecord, base: float, cap: float, now: float | None = None) -> float:
-    ready_at = _timestamp(record.finished_at) + crash_backoff_delay(record.restart_count, base, cap)
+    finished = parse_time(record.finished_at)
+    ready_at = (finished.timestamp() if finished else 0.0) + crash_backoff_delay(record.restart_count, base, cap)
     return max(0.0, ready_at - (time.time() if now is None else now))
 
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.times import microtimestamp
 
 log = logging.getLogger("agent.lease")
 LEASE_NAMESPACE = "kube-node-lease"
-
-
-def micro_time() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class NodeLease:
@@ -37,7 +33,7 @@ class NodeLease:
                                         "uid": self.node_uid}]
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta,
                 "spec": {"holderIdentity": self.node_name, "leaseDurationSeconds": self.duration_seconds,
-                         "renewTime": micro_time()}}
+                         "renewTime": microtimestamp()}}
 
     async def renew(self) -> None:
         try:

@@ -19,10 +19,10 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.quantity import cpu_millis, memory_bytes
+from minikube_py.api.times import timestamp
 
 from agent.kubelet import hostinfo
 from agent.kubelet.config import KubeletConfig
-from agent.kubelet.status import now
 
 log = logging.getLogger("agent.node")
 KUBELET_VERSION = "v1.20.0-minikube-py"
@@ -106,7 +106,7 @@ class NodeStatusReporter:
         last: the node lifecycle controller may have marked us Unknown while our
         heartbeats stalled, and that must be corrected at once, not minutes later.
         """
-        status = self.desired_status(now())
+        status = self.desired_status(timestamp())
         due = time.monotonic() - self._last_sent_at >= self.config.node_status_report_frequency
         if not force and not due:
             on_server = (await self.nodes.get(self.config.node_name)).get("status") or {}

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.times import timestamp
 
 from agent.kubelet.runtime.types import ContainerRecord
 
 log = logging.getLogger("agent.status")
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -159,7 +155,7 @@ def pod_status(pod: dict[str, Any], seen: Observation) -> dict[str, Any]:
     phase = pod_phase(pod, init_statuses, statuses)
     status: dict[str, Any] = {
         "phase": phase, "conditions": conditions(phase, init_statuses, statuses), "hostIP": seen.host_ip,
-        "startTime": ((pod.get("status") or {}).get("startTime")) or now(),
+        "startTime": ((pod.get("status") or {}).get("startTime")) or timestamp(),
         "containerStatuses": statuses, "qosClass": qos_class(pod)}
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
@@ -174,7 +170,7 @@ def _keep_transition_times(new: dict[str, Any], old: dict[str, Any]) -> None:
         before = previous.get(condition["type"])
         same = before is not None and before.get("status") == condition["status"]
         condition["lastProbeTime"] = None
-        condition["lastTransitionTime"] = before.get("lastTransitionTime") if same else now()
+        condition["lastTransitionTime"] = before.get("lastTransitionTime") if same else timestamp()
 
 
 class StatusManager:

@@ -25,23 +25,15 @@ import hashlib
 import logging
 import socket
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.times import microtimestamp, timestamp
 
 log = logging.getLogger("client.events")
 
 NORMAL, WARNING = "Normal", "Warning"
 MAX_REMEMBERED_EVENTS = 4096          # client-go's maxLruCacheEntries
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _micro_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def object_reference(obj: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +73,7 @@ class EventRecorder:
         namespace = ref.get("namespace") or "default"
         events = self.api.resource("events", namespace)
         name = self._event_name(ref, event_type, reason, message)
-        key, now = (namespace, name), _now()
+        key, now = (namespace, name), timestamp()
         try:
             if key in self._counts:
                 count = self._counts[key] + 1
@@ -114,7 +106,7 @@ class EventRecorder:
             "metadata": {"name": name, "namespace": namespace},
             "involvedObject": ref, "reason": reason, "message": message, "type": event_type,
             "source": {"component": self.component, "host": self.host},
-            "firstTimestamp": now, "lastTimestamp": now, "eventTime": _micro_now(), "count": count,
+            "firstTimestamp": now, "lastTimestamp": now, "eventTime": microtimestamp(), "count": count,
             "reportingComponent": self.component, "reportingInstance": self.host, "action": reason,
         }
 

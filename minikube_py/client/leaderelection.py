@@ -25,31 +25,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.times import format_microtime, now, parse_time
 from minikube_py.client.callbacks import call
 from minikube_py.client.rest import ApiClient
 
 log = logging.getLogger("client.leaderelection")
-
-MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"   # metav1.MicroTime: 2006-01-02T15:04:05.000000Z
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def format_microtime(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(MICROTIME)
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
 
 class LeaderElector:
     def __init__(self, api: ApiClient, *, lease_name: str, namespace: str, identity: str,

@@ -13,7 +13,7 @@ from minikube_py.cli.mkctl_cmds.errors import CliError, connection_refused, serv
 from minikube_py.cli.mkctl_cmds.manifests import read_manifests
 from minikube_py.cli.mkctl_cmds.meta import metadata_patch, split_changes
 from minikube_py.cli.mkctl_cmds.nodes import apply_taints, parse_taint, plan_drain
-from minikube_py.cli.mkctl_cmds.output import human_duration, tabwrite, to_yaml
+from minikube_py.cli.mkctl_cmds.output import tabwrite, to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import pick_revision, rollout_status
 from minikube_py.cli.mkctl_cmds.three_way import (
     LAST_APPLIED,
@@ -91,11 +91,6 @@ def test_tabwrite_aligns_blocks_like_gos_tabwriter():
 def test_yaml_quotes_like_kubectl():
     assert to_yaml({"rv": "22", "when": "2024-01-01T00:00:00Z", "text": "a\nb\n", "plain": "web"}) == \
         'plain: web\nrv: "22"\ntext: |\n  a\n  b\nwhen: "2024-01-01T00:00:00Z"\n'
-
-
-def test_human_duration():
-    assert [human_duration(s) for s in (5, 119, 150, 700, 4000, 30000, 200000, 40000000)] == \
-        ["5s", "119s", "2m30s", "11m", "66m", "8h", "2d7h", "462d"]
 
 
 def test_error_lines():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from apiserver.table_helpers import human_duration, selector_string
+from apiserver.table_helpers import selector_string
 from apiserver.tables import table_request, to_table
 from minikube_py.api.resources import RESOURCES, ResourceType
 from tests.helpers import resource_type
@@ -54,20 +54,6 @@ def cells(kind: str, obj: dict) -> dict[str, Any]:
 ])
 def test_table_request(accept: str, expected: str | None) -> None:
     assert table_request(accept) == expected
-
-
-# ---------------------------------------------------------------- ages
-
-
-@pytest.mark.parametrize("seconds, shown", [
-    (-5, "<invalid>"), (-0.5, "0s"), (0, "0s"), (5, "5s"), (119, "119s"), (120, "2m"), (200, "3m20s"),
-    (600, "10m"), (179 * 60, "179m"), (3 * 3600, "3h"), (4 * 3600 + 30 * 60, "4h30m"), (8 * 3600, "8h"),
-    (47 * 3600, "47h"), (48 * 3600, "2d"), (3 * 86400 + 5 * 3600, "3d5h"), (8 * 86400, "8d"),
-    (400 * 86400, "400d"), (2 * 365 * 86400, "2y"), (3 * 365 * 86400 + 10 * 86400, "3y10d"),
-    (9 * 365 * 86400, "9y"),
-])
-def test_human_duration(seconds: float, shown: str) -> None:
-    assert human_duration(seconds) == shown
 
 
 # ---------------------------------------------------------------- the Table object

@@ -36,6 +36,8 @@ from typing import Any, AsyncIterator, Callable
 import docker
 import docker.errors
 
+from minikube_py.api.times import parse_time
+
 from agent.kubelet.runtime.container_view import ContainerView
 from agent.kubelet.runtime.types import (
     CREATED, EXITED, KIND_SANDBOX, LABEL_ATTEMPT, LABEL_CONTAINER, LABEL_KIND, LABEL_MANAGED, LABEL_NODE,
@@ -278,9 +280,5 @@ class DockerRuntime:
 
 def _created_order(created: str) -> float:
     """Docker's Created time (RFC 3339 with nanoseconds) as a sortable number."""
-    from datetime import datetime
-    if not created:
-        return 0.0
-    seconds, _, fraction = created.rstrip("Z").partition(".")
-    base = datetime.fromisoformat(seconds + "+00:00").timestamp()
-    return base + float(f"0.{fraction or '0'}")
+    moment = parse_time(created)
+    return moment.timestamp() if moment else 0.0

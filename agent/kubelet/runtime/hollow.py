@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import datetime, timezone
 from typing import AsyncIterator
+
+from minikube_py.api.times import timestamp
 
 from agent.kubelet.runtime.types import (
     CREATED, EXITED, KIND_INIT, KIND_SANDBOX, RUNNING, SANDBOX_NAME, ContainerConfig, ContainerRecord, PodRef)
 
 _ids = itertools.count(1)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class HollowRuntime:
@@ -64,14 +61,14 @@ class HollowRuntime:
 
     async def start_container(self, container_id: str) -> None:
         record = self.containers[container_id]
-        record.state, record.started_at = RUNNING, _now()
+        record.state, record.started_at = RUNNING, timestamp()
         if record.kind == KIND_INIT:     # init containers complete at once
-            record.state, record.exit_code, record.finished_at = EXITED, 0, _now()
+            record.state, record.exit_code, record.finished_at = EXITED, 0, timestamp()
 
     async def stop_container(self, container_id: str, timeout: int) -> None:
         record = self.containers.get(container_id)
         if record is not None and record.state != EXITED:
-            record.state, record.exit_code, record.finished_at = EXITED, 0, _now()
+            record.state, record.exit_code, record.finished_at = EXITED, 0, timestamp()
 
     async def remove_container(self, container_id: str) -> None:
         self.containers.pop(container_id, None)

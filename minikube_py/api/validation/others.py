@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime
 from typing import Any
+
+from minikube_py.api.times import parse_rfc3339
 
 from .containers import PROTOCOLS
 from .field import Cause, at_least, child, invalid, required, required_one_of
@@ -110,10 +111,8 @@ def timestamp_errors(parent: dict[str, Any], name: str, path: str) -> list[Cause
     if not value:
         return errs
     try:
-        parsed = datetime.fromisoformat(value)
+        parse_rfc3339(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in value:
         errs.append(invalid(child(path, name), value, "must be an RFC 3339 time, e.g. 2024-05-01T10:00:00Z"))
     return errs
 

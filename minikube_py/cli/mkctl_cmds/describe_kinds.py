@@ -16,7 +16,8 @@ from minikube_py.cli.mkctl_cmds.describe_sections import (NONE, Obj, Writer, con
                                                           timestamp, write_common, write_conditions,
                                                           write_container, write_identity, write_maps,
                                                           write_pod_template, write_volumes)
-from minikube_py.cli.mkctl_cmds.output import age, to_yaml
+from minikube_py.api.times import since
+from minikube_py.cli.mkctl_cmds.output import to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import owned_replicasets, template_without_hash
 from minikube_py.cli.mkctl_cmds.runtime import Session
 
@@ -35,7 +36,7 @@ async def describe_pod(session: Session, w: Writer, rt: ResourceType, pod: Obj) 
     write_maps(w, pod)
     phase = status.get("phase", "")
     if metadata.get("deletionTimestamp"):
-        phase = f"Terminating (lasts {age(metadata['deletionTimestamp'])})"
+        phase = f"Terminating (lasts {since(metadata['deletionTimestamp'])})"
     w.field(0, "Status", phase)
     for name in ("reason", "message"):
         if status.get(name):
@@ -164,7 +165,7 @@ def write_node_pods(w: Writer, pods: list[Obj], allocatable: Obj) -> None:
               *(_share(_pod_total(p, kind, resource), allocatable, resource)
                 for resource, kind in (("cpu", "requests"), ("cpu", "limits"),
                                        ("memory", "requests"), ("memory", "limits"))),
-              age(p["metadata"].get("creationTimestamp"))] for p in pods))
+              since(p["metadata"].get("creationTimestamp"))] for p in pods))
     w.line(0, "Allocated resources:")
     w.line(1, "(Total limits may be over 100 percent, i.e., overcommitted.)")
     w.table(1, ["Resource", "Requests", "Limits"],

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from minikube_py.cli.mkctl_cmds.output import age, parse_time, tabwrite
+from minikube_py.api.times import parse_time, since
+from minikube_py.cli.mkctl_cmds.output import tabwrite
 
 NONE = "<none>"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -217,10 +218,10 @@ def _event_time(event: Obj) -> str:
 def event_age(event: Obj, now: datetime | None = None) -> str:
     """`10s`, or `3m (x4 over 10m)` for an event seen several times, as kubectl shows."""
     now = now or datetime.now(timezone.utc)
-    last = age(_event_time(event), now)
+    last = since(_event_time(event), now)
     count = event.get("count") or 1
     if count > 1 and event.get("firstTimestamp"):
-        return f"{last} (x{count} over {age(event['firstTimestamp'], now)})"
+        return f"{last} (x{count} over {since(event['firstTimestamp'], now)})"
     return last
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 from minikube_py.api.resources import lookup
-from minikube_py.cli.mkctl_cmds.output import age, parse_time, print_table
+from minikube_py.api.times import parse_time, since
+from minikube_py.cli.mkctl_cmds.output import print_table
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, split_type_name, warn
 
 NEVER = "0001-01-01T00:00:00Z"
@@ -41,7 +42,7 @@ def event_rows(events: list[dict[str, Any]], with_namespace: bool) -> list[list[
     ordered = sorted(events, key=lambda e: parse_time(last_seen(e)) or parse_time(NEVER))
     rows = []
     for event in ordered:
-        row = [age(last_seen(event)), event.get("type", ""), event.get("reason", ""),
+        row = [since(last_seen(event)), event.get("type", ""), event.get("reason", ""),
                involved_ref(event), " ".join(str(event.get("message", "")).split())]
         if with_namespace:
             row.insert(0, event.get("metadata", {}).get("namespace", ""))

@@ -13,7 +13,6 @@ Several objects printed as yaml/json are wrapped in a `kind: List`, as kubectl d
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 import click
@@ -154,44 +153,3 @@ def print_table(header: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> 
     for row in rows:
         table.add_row(*row)
     console.print(table, soft_wrap=True)
-
-
-# ---- time ---------------------------------------------------------------------------
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def human_duration(seconds: float) -> str:
-    """kubectl's short age format (apimachinery duration.HumanDuration): 5s, 3m2s, 2d3h, 400d."""
-    s = int(max(seconds, 0))
-    minutes, hours, days = s // 60, s // 3600, s // 86400
-    if s < 120:
-        return f"{s}s"
-    if minutes < 10:
-        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
-    if days < 365 * 2:
-        return f"{days}d"
-    if days < 365 * 8:
-        return f"{days // 365}y{days % 365}d" if days % 365 else f"{days // 365}y"
-    return f"{days // 365}y"
-
-
-def age(timestamp: str | None, now: datetime | None = None) -> str:
-    when = parse_time(timestamp)
-    if when is None:
-        return "<unknown>"
-    return human_duration(((now or datetime.now(timezone.utc)) - when).total_seconds())
