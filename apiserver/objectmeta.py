@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 from minikube_py.api import errors
+from minikube_py.api.meta import Obj as Object
 from minikube_py.api.resources import ResourceType
 from minikube_py.api.times import timestamp
 
-Object = dict[str, Any]
 
 # Kubernetes' name generator avoids vowels and look-alike digits (no accidental words).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

@@ -25,11 +25,11 @@ import orjson
 from aetcd import rpc
 
 from minikube_py.api import errors
+from minikube_py.api.meta import Obj as Object   # the apiserver modules' name for an API object
 from minikube_py.api.resources import ResourceType
 
 log = logging.getLogger("apiserver.storage")
 
-Object = dict[str, Any]
 ETCD_CALL_TIMEOUT = 5.0   # seconds; past it the client gets 503 ServiceUnavailable
 
 

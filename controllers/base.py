@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from minikube_py.api.meta import Obj
 from minikube_py.client.events import EventRecorder
 from minikube_py.client.informer import SharedInformer, SharedInformerFactory
 from minikube_py.client.rest import ApiClient
@@ -29,8 +30,6 @@ from minikube_py.client.store import key_of, split_key
 from minikube_py.client.workqueue import RateLimitingQueue
 
 from controllers.config import ControllerManagerConfiguration
-
-Obj = dict[str, Any]
 
 CONTROLLERS: dict[str, type["Controller"]] = {}
 

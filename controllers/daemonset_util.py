@@ -18,18 +18,16 @@ apply to daemon pods too.
 from __future__ import annotations
 
 import copy
-from typing import Any
 
+from minikube_py.api.meta import Obj, new_controller_ref
 from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins.node_affinity import required_matcher
 from scheduler.plugins.taint_toleration import NO_EXECUTE, NO_SCHEDULE, first_untolerated
 from scheduler.podinfo import pod_info
 
-from controllers import ownership
 from controllers import pods as podutil
 from controllers.deployment_util import scaled_value, template_hash
 
-Obj = dict[str, Any]
 HASH_LABEL = "controller-revision-hash"
 DAEMON_TOLERATIONS = (
     ("node.kubernetes.io/not-ready", NO_EXECUTE), ("node.kubernetes.io/unreachable", NO_EXECUTE),
@@ -67,7 +65,7 @@ def new_pod(ds: Obj, node_name: str, revision: str) -> Obj:
     spec["affinity"] = node_affinity_for(node_name, spec.get("affinity"))
     metadata: Obj = {"generateName": f"{ds['metadata']['name']}-", "namespace": ds["metadata"]["namespace"],
                      "labels": {**((template.get("metadata") or {}).get("labels") or {}), HASH_LABEL: revision},
-                     "ownerReferences": [ownership.make_controller_ref(ds)]}
+                     "ownerReferences": [new_controller_ref(ds)]}
     annotations = (template.get("metadata") or {}).get("annotations")
     if annotations:
         metadata["annotations"] = annotations

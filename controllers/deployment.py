@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.meta import controller_ref, is_controlled_by, new_controller_ref
 from minikube_py.api.selectors import label_selector_from_dict
 
 from controllers import deployment_rollout as rollout
@@ -54,7 +55,7 @@ class DeploymentController(Controller):
             owner = self.owner_of(rs)
             if owner is not None:
                 self.enqueue(owner)
-            elif ownership.controller_ref(rs) is None:
+            elif controller_ref(rs) is None:
                 for deployment in self.deployments.by_index("namespace", rs["metadata"].get("namespace")):
                     if selector_of(deployment).matches(rs["metadata"].get("labels")):
                         self.enqueue(deployment)
@@ -102,7 +103,7 @@ class DeploymentController(Controller):
 
     def old_pods_running(self, old_sets: list[Obj]) -> bool:
         uids = {rs["metadata"]["uid"] for rs in old_sets}
-        return any((ownership.controller_ref(pod) or {}).get("uid") in uids and not pods.is_terminal(pod)
+        return any((controller_ref(pod) or {}).get("uid") in uids and not pods.is_terminal(pod)
                    for pod in self.pods.list())
 
     async def create_new_replica_set(self, deployment: Obj, old_sets: list[Obj], revision: int) -> Obj:
@@ -126,7 +127,7 @@ class DeploymentController(Controller):
     async def resolve_collision(self, deployment: Obj, rs: Obj, collision_count: int) -> Obj:
         client = self.api.resource("replicasets", deployment["metadata"]["namespace"])
         existing = await client.get(rs["metadata"]["name"])
-        if ownership.is_owned_by(existing, deployment) and du.templates_equal(existing["spec"]["template"],
+        if is_controlled_by(existing, deployment) and du.templates_equal(existing["spec"]["template"],
                                                                                deployment["spec"]["template"]):
             return existing     # our own, the cache had not seen it yet
         deployment["status"] = {**(deployment.get("status") or {}), "collisionCount": collision_count + 1}
@@ -193,5 +194,5 @@ def new_replica_set(deployment: Obj, collision_count: int, revision: int) -> Obj
     return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": name, "namespace": deployment["metadata"]["namespace"],
                          "labels": template["metadata"]["labels"], "annotations": annotations,
-                         "ownerReferences": [ownership.make_controller_ref(deployment)]},
+                         "ownerReferences": [new_controller_ref(deployment)]},
             "spec": spec}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import copy
 import json
 import math
-from typing import Any
 
-Obj = dict[str, Any]
+from minikube_py.api.meta import Obj
+
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"

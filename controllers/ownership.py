@@ -20,36 +20,11 @@ import logging
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.meta import Obj, controller_ref, meta, new_controller_ref
 from minikube_py.api.selectors import LabelSelector
 from minikube_py.client.resource import ResourceClient
 
 log = logging.getLogger("controllers.ownership")
-
-Obj = dict[str, Any]
-
-
-def meta(obj: Obj) -> Obj:
-    return obj.get("metadata") or {}
-
-
-def controller_ref(obj: Obj) -> Obj | None:
-    for ref in meta(obj).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref
-    return None
-
-
-def make_controller_ref(owner: Obj) -> Obj:
-    """The ownerReference a controller puts on what it creates or adopts. blockOwnerDeletion
-    makes a foreground deletion of the owner wait for this dependent."""
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta(owner)["name"],
-            "uid": meta(owner)["uid"], "controller": True, "blockOwnerDeletion": True}
-
-
-def is_owned_by(obj: Obj, owner: Obj) -> bool:
-    ref = controller_ref(obj)
-    return ref is not None and ref.get("uid") == meta(owner).get("uid")
-
 
 def resolve_controller_ref(obj: Obj, kind: str, lookup: Any) -> Obj | None:
     """The owner of `obj` if its controller is a `kind` found through lookup(name, namespace)
@@ -84,7 +59,7 @@ async def claim(owner: Obj, selector: LabelSelector, candidates: list[Obj], clie
 
 
 def adopt_patch(obj: Obj, owner: Obj) -> list[Obj]:
-    refs = [*(meta(obj).get("ownerReferences") or []), make_controller_ref(owner)]
+    refs = [*(meta(obj).get("ownerReferences") or []), new_controller_ref(owner)]
     return [{"op": "test", "path": "/metadata/uid", "value": meta(obj)["uid"]},
             {"op": "add", "path": "/metadata/ownerReferences", "value": refs}]
 

@@ -1,4 +1,4 @@
-"""Pod facts every workload controller needs: Kubernetes' pkg/api/v1/pod helpers and the
+"""Obj facts every workload controller needs: Kubernetes' pkg/api/v1/pod helpers and the
 pod ranking of pkg/controller/controller_utils.go (`ActivePodsWithRanks`).
 
 A ReplicaSet that must remove pods deletes the "cheapest" ones first. The order
@@ -18,27 +18,26 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from minikube_py.api.meta import Obj
 from minikube_py.api.times import now, parse_time
-
-Pod = dict[str, Any]
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
 
 
-def ready_condition(pod: Pod) -> dict[str, Any] | None:
+def ready_condition(pod: Obj) -> dict[str, Any] | None:
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
             return condition
     return None
 
 
-def is_ready(pod: Pod) -> bool:
+def is_ready(pod: Obj) -> bool:
     condition = ready_condition(pod)
     return condition is not None and condition.get("status") == "True"
 
 
-def ready_since(pod: Pod) -> datetime | None:
+def ready_since(pod: Obj) -> datetime | None:
     """When the pod last became Ready (the Ready condition's lastTransitionTime)."""
     condition = ready_condition(pod)
     if condition is None or condition.get("status") != "True":
@@ -46,7 +45,7 @@ def ready_since(pod: Pod) -> datetime | None:
     return parse_time(condition.get("lastTransitionTime"))
 
 
-def is_available(pod: Pod, min_ready_seconds: int, at: datetime | None = None) -> bool:
+def is_available(pod: Obj, min_ready_seconds: int, at: datetime | None = None) -> bool:
     """Ready for at least minReadySeconds (Kubernetes' podutil.IsPodAvailable)."""
     if not is_ready(pod):
         return False
@@ -56,7 +55,7 @@ def is_available(pod: Pod, min_ready_seconds: int, at: datetime | None = None) -
     return since is not None and (at or now()).timestamp() - since.timestamp() >= min_ready_seconds
 
 
-def is_terminal(pod: Pod) -> bool:
+def is_terminal(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
@@ -64,16 +63,16 @@ def is_being_deleted(obj: dict[str, Any]) -> bool:
     return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
-def is_active(pod: Pod) -> bool:
+def is_active(pod: Obj) -> bool:
     """Counts toward a ReplicaSet's replicas: not finished and not on its way out."""
     return not is_terminal(pod) and not is_being_deleted(pod)
 
 
-def restart_count(pod: Pod) -> int:
+def restart_count(pod: Obj) -> int:
     return sum(int(s.get("restartCount") or 0) for s in (pod.get("status") or {}).get("containerStatuses") or [])
 
 
-def node_name(pod: Pod) -> str:
+def node_name(pod: Obj) -> str:
     return (pod.get("spec") or {}).get("nodeName") or ""
 
 
@@ -81,7 +80,7 @@ def creation_time(obj: dict[str, Any]) -> datetime:
     return parse_time((obj.get("metadata") or {}).get("creationTimestamp")) or FAR_FUTURE
 
 
-def pods_per_node(pods: list[Pod]) -> dict[str, int]:
+def pods_per_node(pods: list[Obj]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for pod in pods:
         if node_name(pod):
@@ -89,7 +88,7 @@ def pods_per_node(pods: list[Pod]) -> dict[str, int]:
     return counts
 
 
-def deletion_order_key(pod: Pod, colocated: int) -> tuple:
+def deletion_order_key(pod: Obj, colocated: int) -> tuple:
     """Sort key: pods that sort first are deleted first (see the module docstring)."""
     since = ready_since(pod)
     return (
@@ -103,7 +102,7 @@ def deletion_order_key(pod: Pod, colocated: int) -> tuple:
     )
 
 
-def pods_to_delete(pods: list[Pod], count: int, related: list[Pod] | None = None) -> list[Pod]:
+def pods_to_delete(pods: list[Obj], count: int, related: list[Obj] | None = None) -> list[Obj]:
     """The `count` pods a ReplicaSet should delete first; `related` pods (by default `pods`)
     decide how doubled-up each node is."""
     per_node = pods_per_node(related if related is not None else pods)

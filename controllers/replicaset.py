@@ -20,8 +20,9 @@ import copy
 from typing import Any
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.selectors import label_selector_from_dict
 from minikube_py.api import times
+from minikube_py.api.meta import controller_ref, is_controlled_by, new_controller_ref
+from minikube_py.api.selectors import label_selector_from_dict
 
 from controllers import ownership, pods
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
@@ -63,7 +64,7 @@ class ReplicaSetController(Controller):
         if owner is not None:
             self.expectations.creation_observed(object_key(owner))
             self.enqueue(owner)
-        elif ownership.controller_ref(pod) is None:
+        elif controller_ref(pod) is None:
             for rs in self.matching_replica_sets(pod):
                 self.enqueue(rs)
 
@@ -78,7 +79,7 @@ class ReplicaSetController(Controller):
                 min_ready = int(owner["spec"].get("minReadySeconds") or 0)
                 if min_ready and pods.is_ready(new) and not pods.is_ready(old):
                     self.enqueue_after(owner, min_ready + 1)    # re-count it as available later
-            elif ownership.controller_ref(pod) is None:
+            elif controller_ref(pod) is None:
                 for rs in self.matching_replica_sets(pod):
                     self.enqueue(rs)
 
@@ -152,7 +153,7 @@ class ReplicaSetController(Controller):
 
     async def delete_pods(self, key: str, rs: Obj, active: list[Obj], count: int) -> ApiError | None:
         related = [pod for pod in self.pods.by_index("namespace", rs["metadata"]["namespace"])
-                   if ownership.is_owned_by(pod, rs)]
+                   if is_controlled_by(pod, rs)]
         victims = pods.pods_to_delete(active, count, related)
         self.expectations.expect_deletions(key, [object_key(pod) for pod in victims])
         client = self.api.resource("pods", rs["metadata"]["namespace"])
@@ -194,7 +195,7 @@ def pod_from_template(rs: Obj) -> Obj:
         "generateName": f"{rs['metadata']['name']}-",
         "namespace": rs["metadata"]["namespace"],
         "labels": template_meta.get("labels") or {},
-        "ownerReferences": [ownership.make_controller_ref(rs)],
+        "ownerReferences": [new_controller_ref(rs)],
     }
     if template_meta.get("annotations"):
         metadata["annotations"] = template_meta["annotations"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from minikube_py.api.meta import controller_ref
 from minikube_py.api.selectors import EVERYTHING, LabelSelector, SelectorError, label_selector_from_dict
 from minikube_py.api.selectors import label_selector_from_set
 from scheduler.podinfo import PodInfo
@@ -37,14 +38,6 @@ def _no_services(namespace: str) -> list[Mapping[str, Any]]:
 
 
 def _no_controller(kind: str, namespace: str, name: str) -> None:
-    return None
-
-
-def controller_ref(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """metav1.GetControllerOf: the ownerReference marked controller: true."""
-    for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
-        if isinstance(ref, dict) and ref.get("controller"):
-            return ref
     return None
 
 

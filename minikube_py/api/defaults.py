@@ -18,9 +18,9 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from minikube_py.api.meta import Obj
 from minikube_py.api.resources import ResourceType
 
-Object = dict[str, Any]
 
 JOB_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
@@ -28,14 +28,14 @@ DEFAULT_FILE_MODE = 0o644
 PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
 
 
-def apply_defaults(rt: ResourceType, obj: Object) -> None:
+def apply_defaults(rt: ResourceType, obj: Obj) -> None:
     """Fill in the defaults for an object of type `rt`, in place."""
     if isinstance(obj, dict) and rt.kind in _DEFAULTERS:
         _DEFAULTERS[rt.kind](obj)
 
 
 # -- small helpers -------------------------------------------------------------------
-def _object(parent: Object, name: str) -> Object | None:
+def _object(parent: Obj, name: str) -> Obj | None:
     """parent[name] if it is an object, creating it when absent; None if it holds something else."""
     if parent.get(name) is None:
         parent[name] = {}
@@ -43,32 +43,32 @@ def _object(parent: Object, name: str) -> Object | None:
     return value if isinstance(value, dict) else None
 
 
-def _existing(parent: Object | None, name: str) -> Object | None:
+def _existing(parent: Obj | None, name: str) -> Obj | None:
     """parent[name] if it is an object; None otherwise (never creates it)."""
     value = parent.get(name) if isinstance(parent, dict) else None
     return value if isinstance(value, dict) else None
 
 
-def _objects(parent: Object, name: str) -> list[Object]:
+def _objects(parent: Obj, name: str) -> list[Obj]:
     """The elements of the list parent[name] that are objects (none if it is not a list)."""
     items = parent.get(name)
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def _default(obj: Object, name: str, value: Any) -> None:
+def _default(obj: Obj, name: str, value: Any) -> None:
     """Set obj[name] when it is absent or null (a nil pointer in Go)."""
     if obj.get(name) is None:
         obj[name] = value
 
 
-def _default_str(obj: Object, name: str, value: str) -> None:
+def _default_str(obj: Obj, name: str, value: str) -> None:
     """Set a string field when it is absent, null or "" (Go cannot tell "" from unset)."""
     if obj.get(name) in (None, ""):
         obj[name] = value
 
 
 # -- pods ------------------------------------------------------------------------------
-def default_pod(pod: Object) -> None:
+def default_pod(pod: Obj) -> None:
     spec = _object(pod, "spec")
     if spec is None:
         return
@@ -79,7 +79,7 @@ def default_pod(pod: Object) -> None:
         _requests_from_limits(container)
 
 
-def default_pod_spec(spec: Object) -> None:
+def default_pod_spec(spec: Obj) -> None:
     """Defaults of any PodSpec, including a workload's pod template."""
     _default_str(spec, "restartPolicy", "Always")
     _default_str(spec, "dnsPolicy", "ClusterFirst")
@@ -93,7 +93,7 @@ def default_pod_spec(spec: Object) -> None:
         _default_volume(volume)
 
 
-def _default_container(container: Object, host_network: bool) -> None:
+def _default_container(container: Obj, host_network: bool) -> None:
     image = container.get("image")
     if image is None or isinstance(image, str):     # no image: IfNotPresent, as Kubernetes (validation objects)
         _default_str(container, "imagePullPolicy", "Always" if image and image_tag(image) == "latest" else "IfNotPresent")
@@ -126,20 +126,20 @@ def image_tag(image: str) -> str | None:
     return last_part.split(":", 1)[1] if ":" in last_part else "latest"
 
 
-def _default_probe(probe: Object) -> None:
+def _default_probe(probe: Obj) -> None:
     for name, value in PROBE_DEFAULTS.items():
         _default(probe, name, value)
     _default_http_get(probe)
 
 
-def _default_http_get(handler: Object) -> None:
+def _default_http_get(handler: Obj) -> None:
     http_get = handler.get("httpGet")
     if isinstance(http_get, dict):
         _default_str(http_get, "path", "/")
         _default_str(http_get, "scheme", "HTTP")
 
 
-def _default_volume(volume: Object) -> None:
+def _default_volume(volume: Obj) -> None:
     if all(value is None for name, value in volume.items() if name != "name"):
         volume["emptyDir"] = {}                       # a volume without a source is an emptyDir
     for name in ("configMap", "secret", "downwardAPI", "projected"):
@@ -156,7 +156,7 @@ def _default_volume(volume: Object) -> None:
                 _default_str(item["fieldRef"], "apiVersion", "v1")
 
 
-def _requests_from_limits(container: Object) -> None:
+def _requests_from_limits(container: Obj) -> None:
     """A limit without a request requests the limit (so the scheduler reserves what may be used)."""
     resources = container.get("resources")
     if not isinstance(resources, dict) or not isinstance(resources.get("limits"), dict):
@@ -170,14 +170,14 @@ def _requests_from_limits(container: Object) -> None:
                 requests.setdefault(name, limit)
 
 
-def _default_template(owner_spec: Object) -> None:
+def _default_template(owner_spec: Obj) -> None:
     pod_spec = _existing(_existing(owner_spec, "template"), "spec")
     if pod_spec is not None:
         default_pod_spec(pod_spec)
 
 
 # -- services and endpoints ------------------------------------------------------------
-def default_service(service: Object) -> None:
+def default_service(service: Obj) -> None:
     spec = _object(service, "spec")
     if spec is None:
         return
@@ -198,14 +198,14 @@ def default_service(service: Object) -> None:
             port["targetPort"] = port["port"]
 
 
-def default_endpoints(endpoints: Object) -> None:
+def default_endpoints(endpoints: Obj) -> None:
     for subset in _objects(endpoints, "subsets"):
         for port in _objects(subset, "ports"):
             _default_str(port, "protocol", "TCP")
 
 
 # -- workloads ---------------------------------------------------------------------------
-def default_deployment(deployment: Object) -> None:
+def default_deployment(deployment: Obj) -> None:
     spec = _object(deployment, "spec")
     if spec is None:
         return
@@ -220,14 +220,14 @@ def default_deployment(deployment: Object) -> None:
     _default_template(spec)
 
 
-def default_replica_set(replica_set: Object) -> None:
+def default_replica_set(replica_set: Obj) -> None:
     spec = _object(replica_set, "spec")
     if spec is not None:
         _default(spec, "replicas", 1)
         _default_template(spec)
 
 
-def default_daemon_set(daemon_set: Object) -> None:
+def default_daemon_set(daemon_set: Obj) -> None:
     spec = _object(daemon_set, "spec")
     if spec is None:
         return
@@ -240,14 +240,14 @@ def default_daemon_set(daemon_set: Object) -> None:
     _default_template(spec)
 
 
-def _default_rolling_update(strategy: Object, *, max_unavailable: int | str, max_surge: int | str) -> None:
+def _default_rolling_update(strategy: Obj, *, max_unavailable: int | str, max_surge: int | str) -> None:
     rolling = _object(strategy, "rollingUpdate")
     if rolling is not None:
         _default(rolling, "maxUnavailable", max_unavailable)
         _default(rolling, "maxSurge", max_surge)
 
 
-def default_job(job: Object) -> None:
+def default_job(job: Obj) -> None:
     spec = _object(job, "spec")
     if spec is None:
         return
@@ -261,7 +261,7 @@ def default_job(job: Object) -> None:
     _default_template(spec)
 
 
-def _generate_job_selector(job: Object, spec: Object) -> None:
+def _generate_job_selector(job: Obj, spec: Obj) -> None:
     """The Job REST strategy: unless manualSelector, select the job's pods by its uid.
 
     Needs metadata.uid (the server sets it on create). Pods also get the job's
@@ -286,7 +286,7 @@ def _generate_job_selector(job: Object, spec: Object) -> None:
 
 
 # -- the rest ------------------------------------------------------------------------------
-def default_namespace(namespace: Object) -> None:
+def default_namespace(namespace: Obj) -> None:
     metadata = namespace.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     if isinstance(name, str) and name:
@@ -301,16 +301,16 @@ def default_namespace(namespace: Object) -> None:
         _default_str(status, "phase", "Active")
 
 
-def default_priority_class(pc: Object) -> None:
+def default_priority_class(pc: Obj) -> None:
     _default_str(pc, "preemptionPolicy", "PreemptLowerPriority")
 
 
-def default_secret(secret: Object) -> None:
+def default_secret(secret: Obj) -> None:
     _default_str(secret, "type", "Opaque")
     _merge_string_data(secret)
 
 
-def _merge_string_data(secret: Object) -> None:
+def _merge_string_data(secret: Obj) -> None:
     """stringData is write-only sugar: its values are base64-encoded into data and it is not stored."""
     string_data, data = secret.get("stringData"), secret.get("data")
     if not isinstance(string_data, dict) or not (data is None or isinstance(data, dict)):
@@ -322,7 +322,7 @@ def _merge_string_data(secret: Object) -> None:
         del secret["stringData"]
 
 
-_DEFAULTERS: dict[str, Callable[[Object], None]] = {
+_DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "Pod": default_pod,
     "Service": default_service,
     "Endpoints": default_endpoints,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from minikube_py.api.meta import Obj
 from minikube_py.api.times import parse_time, since
 from minikube_py.cli.mkctl_cmds.output import tabwrite
 
 NONE = "<none>"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 DESCRIBE_PADDING = 2
-Obj = dict[str, Any]
 
 
 class Writer:
