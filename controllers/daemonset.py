@@ -25,10 +25,11 @@ import asyncio
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api.meta import is_being_deleted
 
 from controllers import daemonset_util as util
 from controllers import ownership
-from controllers import pods as podutil
+from controllers.pods import creation_time
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.expectations import Expectations
 from controllers.pod_events import PodOwnerEvents
@@ -83,7 +84,7 @@ class DaemonSetController(PodOwnerEvents, Controller):
         owned = await ownership.claim(ds, selector, candidates, self.api.resource("pods", namespace))
         by_node = self.pods_by_node(owned)
         nodes = self.nodes.list()
-        if self.expectations.satisfied(key) and not podutil.is_being_deleted(ds):
+        if self.expectations.satisfied(key) and not is_being_deleted(ds):
             await self.manage(key, ds, nodes, by_node, revision)
         await self.write_status(ds, util.compute_status(ds, nodes, by_node, revision))
 
@@ -91,7 +92,7 @@ class DaemonSetController(PodOwnerEvents, Controller):
     def pods_by_node(pods: list[Obj]) -> dict[str, list[Obj]]:
         by_node: dict[str, list[Obj]] = {}
         for pod in pods:
-            if not podutil.is_being_deleted(pod):
+            if not is_being_deleted(pod):
                 by_node.setdefault(util.target_node(pod), []).append(pod)
         return by_node
 
@@ -109,7 +110,7 @@ class DaemonSetController(PodOwnerEvents, Controller):
             schedule, keep = util.should_run(ds, node)
             failed = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
             running = sorted((p for p in pods if p not in failed),       # keep an updated pod, else the oldest
-                             key=lambda p: (not util.is_updated(p, revision), podutil.creation_time(p)))
+                             key=lambda p: (not util.is_updated(p, revision), creation_time(p)))
             delete += failed
             if not keep:
                 delete += running

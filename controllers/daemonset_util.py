@@ -20,12 +20,12 @@ from __future__ import annotations
 import copy
 
 from minikube_py.api.meta import Obj, new_controller_ref
+from minikube_py.api import pods as podutil
 from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins.node_affinity import required_matcher
 from scheduler.plugins.taint_toleration import NO_EXECUTE, NO_SCHEDULE, first_untolerated
 from scheduler.podinfo import pod_info
 
-from controllers import pods as podutil
 from controllers.deployment_util import scaled_value, template_hash
 
 HASH_LABEL = "controller-revision-hash"

@@ -26,12 +26,13 @@ from __future__ import annotations
 import copy
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.meta import controller_ref, is_controlled_by, new_controller_ref
+from minikube_py.api.meta import controller_ref, is_being_deleted, is_controlled_by, new_controller_ref
 from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api import pods
 
 from controllers import deployment_rollout as rollout
 from controllers import deployment_util as du
-from controllers import ownership, pods
+from controllers import ownership
 from controllers.base import Controller, Obj, object_key, register, split_key
 
 
@@ -84,7 +85,7 @@ class DeploymentController(Controller):
             return
         replica_sets = await self.claim_replica_sets(deployment)
         step = rollout.Step(self, deployment, replica_sets)
-        if pods.is_being_deleted(deployment):
+        if is_being_deleted(deployment):
             await step.write_status()
         elif deployment["spec"].get("paused") or du.is_scaling_event(deployment, step.active_sets()):
             await rollout.sync_scale(step)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
+from minikube_py.api.conditions import find_condition
+
 from controllers import deployment_status as ds
 from controllers import deployment_util as du
 from controllers.deployment_util import Obj
@@ -49,7 +51,7 @@ class Step:
             updated["spec"]["minReadySeconds"] = self.d["spec"].get("minReadySeconds", 0)
             if updated != self.new_rs:
                 self.new_rs = await self.controller.update_replica_set(updated)
-            if ds.get_condition(self.d.get("status") or {}, "Progressing") is None:
+            if find_condition((self.d.get("status") or {}).get("conditions"), "Progressing") is None:
                 self.note = ("FoundNewReplicaSet", f'Found new replica set "{self.new_rs["metadata"]["name"]}"')
         elif create:
             self.new_rs = await self.controller.create_new_replica_set(self.d, self.old_sets, next_revision)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from minikube_py.api import times
+from minikube_py.api.conditions import find_condition, transition_time
 
 from controllers import deployment_util as du
 from controllers.deployment_util import Obj
@@ -31,18 +32,14 @@ def replica_counts(deployment: Obj, all_sets: list[Obj], new_rs: Obj | None) -> 
     }
 
 
-def get_condition(status: Obj, kind: str) -> Obj | None:
-    return next((c for c in status.get("conditions") or [] if c.get("type") == kind), None)
-
-
 def set_condition(status: Obj, kind: str, state: str, reason: str, message: str) -> None:
     """Set a condition; lastUpdateTime always moves, lastTransitionTime only when status changes."""
     stamp = times.timestamp()
-    old = get_condition(status, kind)
+    old = find_condition(status.get("conditions"), kind)
     if old is not None and old.get("status") == state and old.get("reason") == reason \
             and old.get("message") == message and reason not in ("ReplicaSetUpdated",):
         return
-    transition = old["lastTransitionTime"] if old is not None and old.get("status") == state else stamp
+    transition = transition_time(old, state)
     others = [c for c in status.get("conditions") or [] if c.get("type") != kind]
     status["conditions"] = [*others, {"type": kind, "status": state, "lastUpdateTime": stamp,
                                       "lastTransitionTime": transition, "reason": reason, "message": message}]
@@ -73,7 +70,7 @@ def deadline_seconds(deployment: Obj) -> int | None:
 def seconds_until_deadline(deployment: Obj, status: Obj) -> float | None:
     """Seconds left before the Progressing condition times out (<= 0: timed out), None if no deadline runs."""
     deadline = deadline_seconds(deployment)
-    condition = get_condition(status, "Progressing")
+    condition = find_condition(status.get("conditions"), "Progressing")
     if deadline is None or condition is None or condition.get("reason") in (
             "NewReplicaSetAvailable", "ProgressDeadlineExceeded", "DeploymentPaused"):
         return None
@@ -104,7 +101,7 @@ def calculate_status(deployment: Obj, all_sets: list[Obj], new_rs: Obj | None, n
 def progress_condition(deployment: Obj, old: Obj, status: Obj, new_rs: Obj | None,
                        note: tuple[str, str] | None) -> None:
     name = new_rs["metadata"]["name"] if new_rs else deployment["metadata"]["name"]
-    current = get_condition(status, "Progressing")
+    current = find_condition(status.get("conditions"), "Progressing")
     if deployment["spec"].get("paused"):
         set_condition(status, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
     elif current is not None and current.get("reason") == "DeploymentPaused":

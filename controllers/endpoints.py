@@ -22,8 +22,9 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.selectors import label_selector_from_set
+from minikube_py.api import pods
+from minikube_py.api.meta import is_being_deleted
 
-from controllers import pods
 from controllers.base import Controller, Obj, register, split_key
 
 SKIP_SERVICES = {"default/kubernetes"}    # the API server maintains its own Endpoints
@@ -94,7 +95,7 @@ def build_subsets(service: Obj, selected: list[Obj]) -> list[Obj]:
     groups: dict[tuple, dict[str, list[Obj]]] = {}
     for pod in selected:
         ip = (pod.get("status") or {}).get("podIP")
-        if not ip or pods.is_terminal(pod) or pods.is_being_deleted(pod):
+        if not ip or pods.is_terminal(pod) or is_being_deleted(pod):
             continue
         ports = endpoint_ports(service, pod)
         if not ports and (service.get("spec") or {}).get("ports"):

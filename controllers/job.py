@@ -34,9 +34,11 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 from minikube_py.api.selectors import label_selector_from_dict
 from minikube_py.api import times
+from minikube_py.api import pods as podutil
+from minikube_py.api.meta import is_being_deleted
 
 from controllers import ownership
-from controllers import pods as podutil
+from controllers.pods import is_active, pods_to_delete
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.expectations import Expectations
 from controllers.pod_events import PodOwnerEvents
@@ -47,7 +49,7 @@ MAX_BACKOFF = 360.0
 
 def counts(job: Obj, pods: list[Obj]) -> dict[str, int]:
     phases = [(p.get("status") or {}).get("phase") for p in pods]
-    active = [p for p in pods if podutil.is_active(p)]
+    active = [p for p in pods if is_active(p)]
     return {"active": len(active), "ready": sum(1 for p in active if podutil.is_ready(p)),
             "succeeded": phases.count("Succeeded"), "failed": phases.count("Failed")}
 
@@ -57,7 +59,7 @@ def restarts_exceed_limit(job: Obj, pods: list[Obj]) -> bool:
     spec = job["spec"]
     if ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy") != "OnFailure":
         return False
-    restarts = sum(podutil.restart_count(p) for p in pods if podutil.is_active(p))
+    restarts = sum(podutil.restart_count(p) for p in pods if is_active(p))
     limit = int(spec.get("backoffLimit", 6))
     return restarts > 0 if limit == 0 else restarts >= limit
 
@@ -143,7 +145,7 @@ class JobController(PodOwnerEvents, Controller):
         selector = label_selector_from_dict(job["spec"].get("selector"))
         candidates = self.pods.by_index("namespace", namespace or "")
         pods = await ownership.claim(job, selector, candidates, self.api.resource("pods", namespace))
-        active = [p for p in pods if podutil.is_active(p)]
+        active = [p for p in pods if is_active(p)]
         if finished_condition(job) is not None:
             await self.delete_pods(key, job, active)
             await self.expire(job)
@@ -164,7 +166,7 @@ class JobController(PodOwnerEvents, Controller):
             status["conditions"] = [*(status.get("conditions") or []), condition("Complete")]
             status["completionTime"] = times.timestamp()
             await self.recorder.normal(job, "Completed", "Job completed")
-        elif self.expectations.satisfied(key) and not podutil.is_being_deleted(job):
+        elif self.expectations.satisfied(key) and not is_being_deleted(job):
             await self.manage(key, job, active, count)
             self.requeue_for_deadline(job)
         await self.write_status(job, {**status, **count})
@@ -172,7 +174,7 @@ class JobController(PodOwnerEvents, Controller):
     async def manage(self, key: str, job: Obj, active: list[Obj], count: dict[str, int]) -> None:
         diff = wanted_active(job, count) - len(active)
         if diff < 0:
-            victims = podutil.pods_to_delete(active, -diff)
+            victims = pods_to_delete(active, -diff)
             await self.delete_pods(key, job, victims)
             count["active"] -= len(victims)
         elif diff > 0:

@@ -25,7 +25,7 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import RESOURCES, ResourceType
-from minikube_py.api import times
+from minikube_py.api.conditions import transition_time
 
 from controllers.base import Controller, Obj, register
 
@@ -163,6 +163,5 @@ def merge_conditions(current: list[Obj], wanted: list[Obj]) -> list[Obj]:
         if unchanged:
             merged.append(old)
             continue
-        transition = old.get("lastTransitionTime") if old and old.get("status") == new["status"] else None
-        merged.append({**new, "lastTransitionTime": transition or times.timestamp()})
+        merged.append({**new, "lastTransitionTime": transition_time(old, new["status"])})
     return merged

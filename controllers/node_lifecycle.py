@@ -37,8 +37,9 @@ from minikube_py.api.errors import ApiError
 from minikube_py.client.store import NODE_NAME_INDEX
 from minikube_py.client.workqueue import BucketRateLimiter
 from minikube_py.api import times
+from minikube_py.api import pods as podutil
+from minikube_py.api.meta import is_being_deleted
 
-from controllers import pods as podutil
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 
 LEASE_NAMESPACE = "kube-node-lease"
@@ -190,7 +191,7 @@ class NodeLifecycleController(Controller):
         """MarkPodsNotReady: the pods of a silent node are not Ready any more."""
         stamp = times.timestamp()
         for pod in self.pods.by_index(NODE_NAME_INDEX, node_name):
-            if not podutil.is_ready(pod) or podutil.is_being_deleted(pod):
+            if not podutil.is_ready(pod) or is_being_deleted(pod):
                 continue
             patch = {"status": {"conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": stamp}]}}
             try:

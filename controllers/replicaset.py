@@ -6,7 +6,7 @@ Keeps `spec.replicas` pods that match the selector, owned by the ReplicaSet:
   labels no longer match;
 - creates missing pods from the template (generateName "<rs>-") in slow-start
   batches 1, 2, 4, ... so a broken template fails once, not 500 times;
-- deletes surplus pods in Kubernetes' preference order (pods.pods_to_delete);
+- deletes surplus pods in Kubernetes' preference order (pods_to_delete);
 - never resizes while its own creates/deletes are still on their way to the
   informer cache (expectations.Expectations);
 - writes status (replicas, fullyLabeledReplicas, readyReplicas,
@@ -21,10 +21,13 @@ from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api import times
-from minikube_py.api.meta import controller_ref, is_controlled_by, new_controller_ref
+from minikube_py.api.conditions import find_condition, transition_time
+from minikube_py.api.meta import controller_ref, is_being_deleted, is_controlled_by, new_controller_ref
 from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api import pods
 
-from controllers import ownership, pods
+from controllers import ownership
+from controllers.pods import is_active, pods_to_delete
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.expectations import Expectations
 
@@ -57,7 +60,7 @@ class ReplicaSetController(Controller):
         return ownership.resolve_controller_ref(pod, "ReplicaSet", self.replica_sets.get)
 
     def on_pod_add(self, pod: Obj) -> None:
-        if pods.is_being_deleted(pod):
+        if is_being_deleted(pod):
             self.on_pod_delete(pod)       # appeared already terminating (e.g. after a relist)
             return
         owner = self.owner_of(pod)
@@ -69,7 +72,7 @@ class ReplicaSetController(Controller):
                 self.enqueue(rs)
 
     def on_pod_update(self, old: Obj, new: Obj) -> None:
-        if pods.is_being_deleted(new) and not pods.is_being_deleted(old):
+        if is_being_deleted(new) and not is_being_deleted(old):
             self.on_pod_delete(new)       # a graceful delete: the pod no longer counts
             return
         for pod in (old, new):
@@ -105,9 +108,9 @@ class ReplicaSetController(Controller):
             return
         may_resize = self.expectations.satisfied(key)
         owned = await self.claim_pods(rs)
-        active = [pod for pod in owned if pods.is_active(pod)]
+        active = [pod for pod in owned if is_active(pod)]
         error: ApiError | None = None
-        if may_resize and not pods.is_being_deleted(rs):
+        if may_resize and not is_being_deleted(rs):
             error = await self.manage_replicas(key, rs, active)
         # pods we have just asked to delete no longer count (their delete event is still on its way)
         _, deleting = self.expectations.outstanding_deletions(key)
@@ -154,7 +157,7 @@ class ReplicaSetController(Controller):
     async def delete_pods(self, key: str, rs: Obj, active: list[Obj], count: int) -> ApiError | None:
         related = [pod for pod in self.pods.by_index("namespace", rs["metadata"]["namespace"])
                    if is_controlled_by(pod, rs)]
-        victims = pods.pods_to_delete(active, count, related)
+        victims = pods_to_delete(active, count, related)
         self.expectations.expect_deletions(key, [object_key(pod) for pod in victims])
         client = self.api.resource("pods", rs["metadata"]["namespace"])
         results = await asyncio.gather(*(client.delete(pod["metadata"]["name"]) for pod in victims),
@@ -224,10 +227,9 @@ def replica_failure_conditions(rs: Obj, error: ApiError | None) -> list[Obj]:
     kept = [c for c in (rs.get("status") or {}).get("conditions") or [] if c.get("type") != "ReplicaFailure"]
     if error is None:
         return kept
-    previous = next((c for c in (rs.get("status") or {}).get("conditions") or []
-                     if c.get("type") == "ReplicaFailure"), None)
+    previous = find_condition((rs.get("status") or {}).get("conditions"), "ReplicaFailure")
     failure = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": error.message,
-               "lastTransitionTime": (previous or {}).get("lastTransitionTime") or times.timestamp()}
+               "lastTransitionTime": transition_time(previous, "True")}
     return [*kept, failure]
 
 

@@ -29,9 +29,10 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 from minikube_py.client.store import NODE_NAME_INDEX
 from minikube_py.api import times
+from minikube_py.api import pods as podutil
+from minikube_py.api.meta import is_being_deleted
 from scheduler.plugins.taint_toleration import first_untolerated, tolerates
 
-from controllers import pods as podutil
 from controllers.base import Controller, Obj, register, split_key
 from controllers.node_lifecycle import NO_EXECUTE, UNREACHABLE
 
@@ -101,7 +102,7 @@ class TaintEvictionController(Controller):
         if not taints:
             return
         now = times.now()
-        if podutil.is_being_deleted(pod):
+        if is_being_deleted(pod):
             await self.finish_on_unreachable(pod, taints, now)
             return
         due = eviction_time(pod, taints)

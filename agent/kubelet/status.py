@@ -3,7 +3,8 @@
 The pod worker describes what it sees (the containers in the runtime, why a
 container is waiting, what the probes say); this module turns that into the
 Kubernetes PodStatus: phase, conditions, containerStatuses, startTime, hostIP,
-qosClass. `StatusManager` sends it through the pods/status subresource, and
+qosClass (minikube_py/api/pods.py: the API server's rule, so the two never
+disagree). `StatusManager` sends it through the pods/status subresource, and
 only when it changed, keeping each condition's lastTransitionTime from the
 last time its status flipped.
 """
@@ -13,7 +14,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from minikube_py.api.conditions import transition_time
 from minikube_py.api.errors import ApiError
+from minikube_py.api.pods import qos_class
 from minikube_py.api.times import timestamp
 
 from agent.kubelet.runtime.types import ContainerRecord
@@ -138,16 +141,6 @@ def conditions(phase: str, init_statuses: list[dict], statuses: list[dict]) -> l
     ]
 
 
-def qos_class(pod: dict[str, Any]) -> str:
-    containers = (pod.get("spec") or {}).get("containers") or []
-    resources = [c.get("resources") or {} for c in containers]
-    if not any(r.get("limits") or r.get("requests") for r in resources):
-        return "BestEffort"
-    guaranteed = all((r.get("limits") or {}).get(k) and (r.get("requests") or {}).get(k, (r.get("limits") or {})[k])
-                     == (r.get("limits") or {})[k] for r in resources for k in ("cpu", "memory"))
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
 def pod_status(pod: dict[str, Any], seen: Observation) -> dict[str, Any]:
     spec = pod.get("spec") or {}
     init_statuses = [container_status(c, seen) for c in spec.get("initContainers") or []]
@@ -156,7 +149,7 @@ def pod_status(pod: dict[str, Any], seen: Observation) -> dict[str, Any]:
     status: dict[str, Any] = {
         "phase": phase, "conditions": conditions(phase, init_statuses, statuses), "hostIP": seen.host_ip,
         "startTime": ((pod.get("status") or {}).get("startTime")) or timestamp(),
-        "containerStatuses": statuses, "qosClass": qos_class(pod)}
+        "containerStatuses": statuses, "qosClass": qos_class(spec)}
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
     if seen.pod_ip:
@@ -167,10 +160,8 @@ def pod_status(pod: dict[str, Any], seen: Observation) -> dict[str, Any]:
 def _keep_transition_times(new: dict[str, Any], old: dict[str, Any]) -> None:
     previous = {c.get("type"): c for c in old.get("conditions") or []}
     for condition in new["conditions"]:
-        before = previous.get(condition["type"])
-        same = before is not None and before.get("status") == condition["status"]
         condition["lastProbeTime"] = None
-        condition["lastTransitionTime"] = before.get("lastTransitionTime") if same else timestamp()
+        condition["lastTransitionTime"] = transition_time(previous.get(condition["type"]), condition["status"])
 
 
 class StatusManager:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minikube_py.api.quantity import parse_quantity
+from minikube_py.api.pods import qos_class
 
 from ..objectmeta import Object
 from .base import Strategy
@@ -17,36 +17,11 @@ from .base import Strategy
 DEFAULT_GRACE_SECONDS = 30
 
 
-def qos_class(spec: dict[str, Any]) -> str:
-    """Guaranteed / Burstable / BestEffort, from the containers' requests and limits."""
-    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
-                  if isinstance(c, dict)]
-    requests_seen = limits_seen = False
-    guaranteed = True
-    for container in containers:
-        resources = container.get("resources") or {}
-        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-        requests_seen |= any(r in requests for r in ("cpu", "memory"))
-        limits_seen |= any(r in limits for r in ("cpu", "memory"))
-        for resource in ("cpu", "memory"):
-            limit = limits.get(resource)
-            request = requests.get(resource, limit)
-            if limit is None or parse_quantity(request) != parse_quantity(limit):
-                guaranteed = False
-    if not requests_seen and not limits_seen:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
 class PodStrategy(Strategy):
     returns_deleted_object = True
 
     def initial_status(self, obj: Object) -> dict[str, Any]:
-        try:
-            qos = qos_class(obj.get("spec") or {})
-        except (ValueError, TypeError, AttributeError):
-            qos = "BestEffort"   # validation has already rejected bad quantities
-        return {"phase": "Pending", "qosClass": qos}
+        return {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
 
     def graceful_deletion_seconds(self, obj: Object, requested: int | None) -> int:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}

@@ -1,7 +1,5 @@
-"""Pod ranking for deletion and availability (controllers/pods.py) and expectations."""
+"""Pod ranking for deletion (controllers/pods.py) and expectations."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from controllers import pods as p
 from controllers.expectations import Expectations
@@ -40,15 +38,6 @@ def test_deletion_prefers_doubled_up_then_recently_ready_then_restarts_then_newe
     young = pod("young", "n3", created="2024-02-01T00:00:00Z")
     old = pod("old", "n4", created="2024-01-01T00:00:00Z")
     assert names(p.pods_to_delete([old, young], 1)) == ["young"]
-
-
-def test_available_means_ready_for_min_ready_seconds():
-    ready = pod("a", "n1", ready=True, ready_at="2024-01-01T00:00:10Z")
-    since = p.ready_since(ready)
-    assert p.is_available(ready, 0)
-    assert not p.is_available(ready, 30, at=since + timedelta(seconds=29))
-    assert p.is_available(ready, 30, at=since + timedelta(seconds=30))
-    assert not p.is_available(pod("b", "n1"), 0)
 
 
 def test_expectations_block_until_observed_or_expired():
