@@ -16,7 +16,7 @@ import struct
 from dnslib import QTYPE, RCODE, RR, SRV, A, DNSRecord
 
 from agent.dns.records import TTL, ClusterZone
-from agent.network.netns import entered
+from minikube_py.netns import entered
 
 log = logging.getLogger("agent.dns")
 

@@ -12,7 +12,7 @@ How a probe reaches the container:
 - httpGet / tcpSocket: Kubernetes dials the pod IP from the node. Our sandboxes have
   network mode `none` until the network issue gives them an IP, so we dial *inside*
   the pod's network namespace instead: a socket is created in the sandbox's netns
-  (netns.py: setns on a helper thread) and connects to 127.0.0.1 (or probe.host).
+  (pod_sockets.py: a socket made inside it by a helper thread) and connects to 127.0.0.1 (or probe.host).
   That works for any image (no wget/nc needed in it) and keeps working once pods
   have IPs. Hollow pods have no namespaces: their network probes succeed.
 """
@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from agent.kubelet.netns import http_get, tcp_connect
+from agent.kubelet.pod_sockets import http_get, tcp_connect
 from agent.kubelet.runtime.types import ContainerRecord, Runtime
 
 log = logging.getLogger("agent.probes")

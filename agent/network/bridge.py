@@ -20,7 +20,7 @@ import ipaddress
 import logging
 
 from agent.network.ipam import gateway_of
-from agent.network.netns import open_iproute, write_sysctl
+from minikube_py.netns import open_iproute, write_sysctl
 from agent.proxy import iptables
 
 log = logging.getLogger("agent.network.bridge")

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from agent.network.netns import open_iproute
+from minikube_py.netns import open_iproute
 
 log = logging.getLogger("agent.network.routes")
 

@@ -18,7 +18,7 @@ import hashlib
 import os
 
 from agent.network.bridge import BRIDGE_NAME, mac_from_ip
-from agent.network.netns import open_iproute
+from minikube_py.netns import open_iproute
 
 POD_IFNAME = "eth0"
 

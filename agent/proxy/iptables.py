@@ -17,7 +17,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from agent.network.netns import nsenter_prefix
+from minikube_py.netns import nsenter_prefix
 
 
 class IptablesError(Exception):

@@ -27,19 +27,10 @@ from pyroute2 import netns as pynetns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from minikube_py.lab.config import POD_CIDR, SERVICE_CIDR, LabConfig
+from minikube_py.netns import NETNS_RUN_DIR, netns_exists, nsenter_prefix, open_iproute, open_netns_fd
 
 RTPROT_LAB = 197            # our mark on the host's blackhole routes (agent/network uses 195, 196)
 RTN_BLACKHOLE = 6
-NETNS_DIR = "/var/run/netns"
-
-
-def _ns_ipr(netns: str) -> IPRoute:
-    """Netlink inside an existing namespace; flags=0 so a mistyped name fails, never creates one."""
-    return IPRoute(netns=f"{NETNS_DIR}/{netns}", flags=0)
-
-
-def netns_exists(netns: str) -> bool:
-    return os.path.exists(f"{NETNS_DIR}/{netns}")
 
 
 def ensure_bridge(config: LabConfig) -> None:
@@ -62,16 +53,13 @@ def ensure_node(config: LabConfig, i: int) -> None:
         if not ipr.link_lookup(ifname=config.host_veth(i)):
             peer = f"mkt-{config.name}-{i}"
             ipr.link("add", ifname=config.host_veth(i), kind="veth", peer={"ifname": peer})
-            fd = os.open(f"{NETNS_DIR}/{netns}", os.O_RDONLY)
-            try:
+            with open_netns_fd(netns) as fd:
                 ipr.link("set", index=ipr.link_lookup(ifname=peer)[0], net_ns_fd=fd)
-            finally:
-                os.close(fd)
-            with _ns_ipr(netns) as inner:
+            with open_iproute(netns) as inner:
                 inner.link("set", index=inner.link_lookup(ifname=peer)[0], ifname="eth0")
         host_end = ipr.link_lookup(ifname=config.host_veth(i))[0]
         ipr.link("set", index=host_end, master=ipr.link_lookup(ifname=config.bridge)[0], state="up")
-    with _ns_ipr(netns) as inner:
+    with open_iproute(netns) as inner:
         eth0 = inner.link_lookup(ifname="eth0")[0]
         if config.node_ip(i) not in {a.get("IFA_ADDRESS") for a in inner.get_addr(index=eth0, family=2)}:
             inner.addr("add", index=eth0, address=config.node_ip(i), prefixlen=24)
@@ -132,7 +120,7 @@ def ensure_pod_masquerade(config: LabConfig, i: int) -> None:
     has no route back to pod IPs (only the blackhole), so without it `kubernetes.default`
     would not answer pods."""
     rule = masquerade_rule()
-    nsenter = ["nsenter", f"--net={NETNS_DIR}/{config.netns(i)}", "iptables", "-w"]
+    nsenter = [*nsenter_prefix(config.netns(i)), "iptables", "-w"]
     check = subprocess.run([*nsenter, rule[0], rule[1], "-C", *rule[2:]], capture_output=True)
     if check.returncode != 0:
         subprocess.run([*nsenter, rule[0], rule[1], "-A", *rule[2:]], check=True, capture_output=True)
@@ -152,7 +140,7 @@ def forward_rule_present(config: LabConfig) -> bool:
 def node_namespaces(config: LabConfig) -> set[int]:
     """Indexes of this lab's node namespaces that exist (found by name, for `down` without state)."""
     pattern = re.compile(rf"^{re.escape(config.netns(0)[:-1])}(\d+)$")
-    names = os.listdir(NETNS_DIR) if os.path.isdir(NETNS_DIR) else []
+    names = os.listdir(NETNS_RUN_DIR) if os.path.isdir(NETNS_RUN_DIR) else []
     return {int(m.group(1)) for m in map(pattern.match, names) if m}
 
 

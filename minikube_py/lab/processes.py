@@ -17,11 +17,11 @@ import time
 from minikube_py.lab import state
 from minikube_py.lab.components import Component
 from minikube_py.lab.config import LabConfig
-from minikube_py.lab.netsetup import NETNS_DIR
+from minikube_py.netns import nsenter_prefix
 
 
 def command_line(component: Component) -> list[str]:
-    prefix = ["nsenter", f"--net={NETNS_DIR}/{component.netns}"] if component.netns else []
+    prefix = nsenter_prefix(component.netns) if component.netns else []
     return prefix + list(component.argv)
 
 

@@ -1,7 +1,7 @@
 """httpGet and tcpSocket probes, and httpGet/exec lifecycle hooks, against real containers.
 
 The agent dials probes and hooks from inside the pod's network namespace
-(agent/kubelet/netns.py), so 127.0.0.1:8080 is the hello container's httpd.
+(agent/kubelet/pod_sockets.py), so 127.0.0.1:8080 is the hello container's httpd.
 Ports 9997-9999 are ones nobody in the pod listens on until a test says so.
 """
 from __future__ import annotations

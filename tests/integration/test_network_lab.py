@@ -30,7 +30,7 @@ from pyroute2 import netns as pynetns
 from agent.dns.records import ClusterZone, informer_lookup
 from agent.dns.server import DnsServer
 from agent.network import PodNetwork
-from agent.network.netns import open_iproute
+from minikube_py.netns import open_iproute
 from agent.network.node_sync import NodeNetworkController
 from agent.network.resolv import write_resolv_conf
 from agent.network.routes import RTPROT_HOSTGW, current_routes

@@ -1,17 +1,26 @@
-"""Network namespaces as the agent sees them: a name, a path, or "the current one".
+"""Entering network namespaces: what containernetworking/plugins' `ns` package does for
+CNI plugins, used by the node agent (pod network, proxy, DNS, probes) and by the lab
+(one namespace per node).
 
-CNI hands a plugin the sandbox's namespace as a path (`/proc/<pid>/ns/net` or
-`/var/run/netns/<name>`); the plugin enters it only from a dedicated thread
-(`ns.Do` in containernetworking/plugins), because setns(2) moves one thread,
-not the process. We do the same for sysctls, and let pyroute2 open its netlink
-socket inside a namespace with `IPRoute(netns=..., flags=0)` (flags=0: a
-mistyped name fails instead of silently creating a fresh namespace).
+A namespace is named by a name (`/var/run/netns/<name>`, as `ip netns` keeps them), by
+a path (`/proc/<pid>/ns/net`, a sandbox's), or None for "the one we are in".
+
+setns(2) moves one *thread*, not the process, so a namespace is only ever entered from
+a worker thread (`ns.Do`), never from the event loop, and left again at once. What is
+created inside keeps the namespace it was born in: a socket opened there (probes), a
+netlink socket — pyroute2's `IPRoute(netns=..., flags=0)`; flags=0 so that a mistyped
+name fails instead of silently creating a fresh namespace. Child processes are started
+inside with `nsenter --net=<path>`.
+
+It lives in the shared core (not under agent/) so that the lab may use it too without
+minikube_py importing a component.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import os
+import socket
 import threading
 from typing import Iterator
 
@@ -29,6 +38,11 @@ def netns_path(netns: str | None) -> str | None:
     return f"{NETNS_RUN_DIR}/{netns}"
 
 
+def netns_exists(netns: str) -> bool:
+    path = netns_path(netns)
+    return path is not None and os.path.exists(path)
+
+
 def sandbox_netns_path(pid: int) -> str:
     """The network namespace of a sandbox process (what Docker calls the sandbox key)."""
     return f"/proc/{pid}/ns/net"
@@ -40,6 +54,16 @@ def open_iproute(netns: str | None) -> IPRoute:
     return IPRoute() if path is None else IPRoute(netns=path, flags=0)
 
 
+@contextlib.contextmanager
+def open_netns_fd(netns: str) -> Iterator[int]:
+    """A file descriptor of the namespace, e.g. to move a link there (IFLA_NET_NS_FD)."""
+    fd = os.open(netns_path(netns) or "", os.O_RDONLY)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
 def _setns(fd: int) -> None:
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         error = ctypes.get_errno()
@@ -48,7 +72,7 @@ def _setns(fd: int) -> None:
 
 @contextlib.contextmanager
 def entered(netns: str | None) -> Iterator[None]:
-    """Run the body with the calling thread inside `netns`, then come back (threads only)."""
+    """Run the body with the calling thread inside `netns`, then come back (worker threads only)."""
     path = netns_path(netns)
     if path is None:
         yield
@@ -68,13 +92,16 @@ def write_sysctl(netns: str | None, key: str, value: str) -> None:
             f.write(value)
 
 
-def read_sysctl(netns: str | None, key: str) -> str:
+def tcp_socket_in(netns: str) -> socket.socket:
+    """A non-blocking TCP socket that lives in `netns`, for the event loop to use from any
+    thread (worker thread only)."""
     with entered(netns):
-        with open("/proc/sys/" + key.replace(".", "/")) as f:
-            return f.read().strip()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    return sock
 
 
 def nsenter_prefix(netns: str | None) -> list[str]:
-    """argv prefix that runs a command (iptables-restore, conntrack) inside `netns`."""
+    """argv prefix that runs a command (iptables-restore, conntrack, the lab's agents) inside `netns`."""
     path = netns_path(netns)
     return [] if path is None else ["nsenter", f"--net={path}"]

@@ -1,45 +1,21 @@
-"""Sockets inside a pod's network namespace, for httpGet/tcpSocket probes and hooks.
+"""Connections from inside a pod's network namespace, for httpGet/tcpSocket probes and hooks.
 
-A Linux network namespace belongs to a thread, not to a process: `setns(2)`
-moves only the calling thread. A socket keeps the namespace it was created in,
-whatever thread uses it later. So a helper thread enters the pod's namespace,
-creates a socket, goes back, and the event loop uses that socket as usual —
-the same trick CNI plugins use (ns.Do in containernetworking/plugins).
+A socket keeps the namespace it was created in, whatever thread uses it later. So a
+helper thread creates the socket inside the pod's namespace (minikube_py/netns.py),
+and the event loop connects and talks through it as usual — the same trick CNI
+plugins use (ns.Do in containernetworking/plugins).
 """
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
 import socket
-import threading
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-_lock = threading.Lock()
-
-
-def _setns(fd: int) -> None:
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"setns: {os.strerror(error)}")
-
-
-def socket_in_netns(netns_path: str) -> socket.socket:
-    """A non-blocking TCP socket that lives in the network namespace at `netns_path`."""
-    with _lock, open(f"/proc/self/task/{threading.get_native_id()}/ns/net") as home, open(netns_path) as target:
-        _setns(target.fileno())
-        try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        finally:
-            _setns(home.fileno())
-    sock.setblocking(False)
-    return sock
+from minikube_py.netns import tcp_socket_in
 
 
 async def _connected(netns_path: str, host: str, port: int) -> socket.socket:
     loop = asyncio.get_running_loop()
-    sock = await loop.run_in_executor(None, socket_in_netns, netns_path)
+    sock = await loop.run_in_executor(None, tcp_socket_in, netns_path)
     try:
         await loop.sock_connect(sock, (host, port))
     except BaseException:
