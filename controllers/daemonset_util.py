@@ -1,10 +1,10 @@
 """The DaemonSet controller's rules as pure functions: Kubernetes' pkg/controller/daemon/util
 and the NodeShouldRunDaemonPod / rolling-update arithmetic of pkg/controller/daemon.
 
-Which nodes a DaemonSet's pod belongs on is decided with the scheduler's own
-plugins (imported, not copied): the template's nodeSelector and required node
-affinity (scheduler/plugins/node_affinity.py) and its tolerations against the
-node's taints (scheduler/plugins/taint_toleration.py), after adding the
+Which nodes a DaemonSet's pod belongs on is decided with the rules the scheduler
+uses too (component-helpers, here minikube_py/api): the template's nodeSelector
+and required node affinity (nodeaffinity.py) and its tolerations against the
+node's taints (taints.py), after adding the
 tolerations every daemon pod gets (AddOrUpdateDaemonPodTolerations):
 not-ready/unreachable NoExecute forever, and the pressure and unschedulable
 NoSchedule taints. A node that only has an untolerated NoSchedule taint keeps
@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import copy
 
-from minikube_py.api.meta import Obj, new_controller_ref
 from minikube_py.api import pods as podutil
-from scheduler.nodeinfo import NodeInfo
-from scheduler.plugins.node_affinity import required_matcher
-from scheduler.plugins.taint_toleration import NO_EXECUTE, NO_SCHEDULE, first_untolerated
-from scheduler.podinfo import pod_info
+from minikube_py.api.meta import Obj, new_controller_ref
+from minikube_py.api.nodeaffinity import NodeLabels, pod_matches_node
+from minikube_py.api.taints import (DISK_PRESSURE, MEMORY_PRESSURE, NO_EXECUTE, NO_SCHEDULE, NOT_READY, PID_PRESSURE,
+                                    UNREACHABLE, UNSCHEDULABLE, first_untolerated, node_taints, pod_tolerations)
 
 from controllers.deployment_util import scaled_value, template_hash
 
 HASH_LABEL = "controller-revision-hash"
 DAEMON_TOLERATIONS = (
-    ("node.kubernetes.io/not-ready", NO_EXECUTE), ("node.kubernetes.io/unreachable", NO_EXECUTE),
-    ("node.kubernetes.io/disk-pressure", NO_SCHEDULE), ("node.kubernetes.io/memory-pressure", NO_SCHEDULE),
-    ("node.kubernetes.io/pid-pressure", NO_SCHEDULE), ("node.kubernetes.io/unschedulable", NO_SCHEDULE),
+    (NOT_READY, NO_EXECUTE), (UNREACHABLE, NO_EXECUTE), (DISK_PRESSURE, NO_SCHEDULE),
+    (MEMORY_PRESSURE, NO_SCHEDULE), (PID_PRESSURE, NO_SCHEDULE), (UNSCHEDULABLE, NO_SCHEDULE),
 )
 
 
@@ -87,16 +85,13 @@ def target_node(pod: Obj) -> str:
 
 def should_run(ds: Obj, node: Obj) -> tuple[bool, bool]:
     """(should schedule a new pod there, should keep a pod running there): NodeShouldRunDaemonPod."""
-    template = ds["spec"].get("template") or {}
-    pod = {"metadata": {"namespace": ds["metadata"]["namespace"]}, "spec": template.get("spec") or {}}
-    info, node_info = pod_info(pod), NodeInfo(node)
-    matcher = required_matcher(info)
-    if matcher is not None and not matcher(node_info):
+    pod_spec = (ds["spec"].get("template") or {}).get("spec") or {}
+    if not pod_matches_node(pod_spec, NodeLabels.of(node)):
         return False, False
-    tolerations = with_daemon_tolerations(list(info.tolerations))
-    if first_untolerated(node_info.taints, tolerations, (NO_EXECUTE,)) is not None:
+    taints, tolerations = node_taints(node), with_daemon_tolerations(pod_tolerations(pod_spec))
+    if first_untolerated(taints, tolerations, (NO_EXECUTE,)) is not None:
         return False, False
-    return first_untolerated(node_info.taints, tolerations, (NO_SCHEDULE,)) is None, True
+    return first_untolerated(taints, tolerations, (NO_SCHEDULE,)) is None, True
 
 
 def max_unavailable(ds: Obj, desired: int) -> int:

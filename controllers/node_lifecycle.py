@@ -39,20 +39,17 @@ from minikube_py.client.workqueue import BucketRateLimiter
 from minikube_py.api import times
 from minikube_py.api import pods as podutil
 from minikube_py.api.meta import is_being_deleted
+from minikube_py.api.taints import (DISK_PRESSURE, MEMORY_PRESSURE, NETWORK_UNAVAILABLE, NO_EXECUTE, NO_SCHEDULE,
+                                    NOT_READY, PID_PRESSURE, UNREACHABLE, UNSCHEDULABLE)
 
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 
 LEASE_NAMESPACE = "kube-node-lease"
-UNREACHABLE, NOT_READY = "node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"
-NO_SCHEDULE, NO_EXECUTE = "NoSchedule", "NoExecute"
 UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 UNKNOWN_REASON, UNKNOWN_MESSAGE = "NodeStatusUnknown", "Kubelet stopped posting node status."
 READY_TAINTS = {"False": NOT_READY, "Unknown": UNREACHABLE}
-PRESSURE_TAINTS = {"MemoryPressure": "node.kubernetes.io/memory-pressure",
-                   "DiskPressure": "node.kubernetes.io/disk-pressure",
-                   "PIDPressure": "node.kubernetes.io/pid-pressure",
-                   "NetworkUnavailable": "node.kubernetes.io/network-unavailable"}
-UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+PRESSURE_TAINTS = {"MemoryPressure": MEMORY_PRESSURE, "DiskPressure": DISK_PRESSURE, "PIDPressure": PID_PRESSURE,
+                   "NetworkUnavailable": NETWORK_UNAVAILABLE}
 MANAGED_KEYS = {UNREACHABLE, NOT_READY, UNSCHEDULABLE, *PRESSURE_TAINTS.values()}
 
 

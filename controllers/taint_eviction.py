@@ -31,20 +31,20 @@ from minikube_py.client.store import NODE_NAME_INDEX
 from minikube_py.api import times
 from minikube_py.api import pods as podutil
 from minikube_py.api.meta import is_being_deleted
-from scheduler.plugins.taint_toleration import first_untolerated, tolerates
+from minikube_py.api.taints import (NO_EXECUTE, UNREACHABLE, Taint, Toleration, first_untolerated, node_taints,
+                                    pod_tolerations, tolerates)
 
 from controllers.base import Controller, Obj, register, split_key
-from controllers.node_lifecycle import NO_EXECUTE, UNREACHABLE
 
 NEVER = float("inf")
 
 
-def noexecute_taints(node: Obj | None) -> list[Obj]:
-    return [t for t in ((node or {}).get("spec") or {}).get("taints") or [] if t.get("effect") == NO_EXECUTE]
+def noexecute_taints(node: Obj | None) -> list[Taint]:
+    return [t for t in node_taints(node) if t.get("effect") == NO_EXECUTE]
 
 
-def tolerations(pod: Obj) -> list[Obj]:
-    return list((pod.get("spec") or {}).get("tolerations") or [])
+def tolerations(pod: Obj) -> list[Toleration]:
+    return pod_tolerations(pod.get("spec") or {})
 
 
 def eviction_time(pod: Obj, taints: list[Obj]) -> float:

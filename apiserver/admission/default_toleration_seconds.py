@@ -24,8 +24,9 @@ from typing import Any, ClassVar
 
 from .interfaces import CREATE, Attributes, MutatingPlugin
 
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+from minikube_py.api.taints import NOT_READY as NOT_READY_TAINT
+from minikube_py.api.taints import UNREACHABLE as UNREACHABLE_TAINT
+
 DEFAULT_SECONDS = 300
 
 

@@ -18,11 +18,12 @@ Ready condition at all passes (the legacy check did the same).
 """
 from __future__ import annotations
 
+from minikube_py.api.taints import NOT_READY, UNREACHABLE
 from scheduler.framework import CycleState, FilterPlugin, Status, unresolvable
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
 
-CONDITION_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+CONDITION_TAINTS = (NOT_READY, UNREACHABLE)
 REASON = "node(s) were not ready"
 
 

@@ -6,12 +6,12 @@ NoSchedule taint (DaemonSet pods do).
 """
 from __future__ import annotations
 
+from minikube_py.api.taints import NO_SCHEDULE, UNSCHEDULABLE, tolerated_by_any
 from scheduler.framework import CycleState, FilterPlugin, Status, unresolvable
 from scheduler.nodeinfo import NodeInfo
-from scheduler.plugins.taint_toleration import tolerated_by_any
 from scheduler.podinfo import PodInfo
 
-UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+UNSCHEDULABLE_TAINT = {"key": UNSCHEDULABLE, "effect": NO_SCHEDULE}
 REASON = "node(s) were unschedulable"
 
 

@@ -7,46 +7,19 @@ Score: the fewer PreferNoSchedule taints the pod does not tolerate, the better
 
 This is also how Kubernetes keeps pods off not-ready nodes today: the node
 lifecycle controller taints them `node.kubernetes.io/not-ready` or
-`node.kubernetes.io/unreachable` (see node_ready.py).
+`node.kubernetes.io/unreachable` (see node_ready.py). The matching rules themselves
+(ToleratesTaint, FindMatchingUntoleratedTaint) are minikube_py/api/taints.py, shared
+with the DaemonSet controller and the taint-eviction controller.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Sequence
 
+from minikube_py.api.taints import NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, first_untolerated, tolerated_by_any
 from scheduler.framework import (CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, default_normalize,
                                  unresolvable)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
-
-NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE = "NoSchedule", "NoExecute", "PreferNoSchedule"
-
-
-def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    """v1.Toleration.ToleratesTaint: effect (empty = any), key (empty with Exists = any), operator."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    return operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
-
-
-def tolerated_by_any(taint: Mapping[str, Any], tolerations: Iterable[Mapping[str, Any]]) -> bool:
-    return any(tolerates(toleration, taint) for toleration in tolerations)
-
-
-def first_untolerated(taints: Iterable[Mapping[str, Any]], tolerations: Iterable[Mapping[str, Any]],
-                      effects: tuple[str, ...]) -> Mapping[str, Any] | None:
-    tolerations = list(tolerations)
-    for taint in taints:
-        if taint.get("effect") in effects and not tolerated_by_any(taint, tolerations):
-            return taint
-    return None
-
 
 class TaintToleration(FilterPlugin, ScorePlugin):
     name = "TaintToleration"

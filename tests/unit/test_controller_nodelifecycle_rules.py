@@ -2,15 +2,9 @@
 controllers/taint_eviction.py)."""
 from __future__ import annotations
 
-from controllers.node_lifecycle import (
-    NOT_READY,
-    UNREACHABLE,
-    all_unknown,
-    desired_taints,
-    merge_taints,
-    unknown_conditions,
-)
+from controllers.node_lifecycle import all_unknown, desired_taints, merge_taints, unknown_conditions
 from controllers.taint_eviction import NEVER, eviction_time
+from minikube_py.api.taints import NOT_READY, UNREACHABLE
 
 STAMP = "2024-01-01T00:00:00Z"
 
