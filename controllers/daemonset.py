@@ -1,7 +1,7 @@
 """The DaemonSet controller: kube-controller-manager's pkg/controller/daemon.
 
 One pod per eligible node (daemonset_util.should_run: nodeSelector, required
-node affinity, tolerations vs taints, decided by the scheduler's own plugins):
+node affinity, tolerations vs taints, by the rules the scheduler uses too):
 
 - a node that should run the daemon and has no pod gets one, created with
   required node affinity on its name and bound by the scheduler (Kubernetes'
@@ -21,46 +21,30 @@ node affinity, tolerations vs taints, decided by the scheduler's own plugins):
 """
 from __future__ import annotations
 
-import asyncio
-
 from minikube_py.api.errors import ApiError
-from minikube_py.api.selectors import label_selector_from_dict
 from minikube_py.api.meta import is_being_deleted
+from minikube_py.api.selectors import label_selector_from_dict
 
 from controllers import daemonset_util as util
-from controllers import ownership
-from controllers.pods import creation_time
-from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
-from controllers.expectations import Expectations
-from controllers.pod_events import PodOwnerEvents
+from controllers.base import Obj, register, split_key
+from controllers.util import ownership
+from controllers.util.pod_owner import PodOwnerController
+from controllers.util.pods import creation_time
 
 
 @register
-class DaemonSetController(PodOwnerEvents, Controller):
+class DaemonSetController(PodOwnerController):
     name = "daemonset"
     workers_flag = "daemonset"
     default_workers = 2
+    owner_kind, owner_resource = "DaemonSet", "daemonsets"
 
-    def __init__(self, ctx: ControllerContext) -> None:
-        self.expectations = Expectations()
-        super().__init__(ctx)
-
-    def setup(self) -> None:
-        self.daemon_sets = self.informer("daemonsets")
-        self.pods = self.informer("pods")
+    def watch_more(self) -> None:
         self.nodes = self.informer("nodes")
-        self.daemon_sets.add_event_handler(self.enqueue, lambda old, new: self.enqueue(new), self.on_ds_delete)
-        self.pods.add_event_handler(self.on_pod_add, lambda old, new: self.on_pod(new), self.on_pod_delete)
         self.nodes.add_event_handler(self.on_node, self.on_node_update, self.on_node)
 
-    def on_ds_delete(self, ds: Obj) -> None:
-        self.expectations.forget(object_key(ds))
-
-    def owner_of(self, pod: Obj) -> Obj | None:
-        return ownership.resolve_controller_ref(pod, "DaemonSet", self.daemon_sets.get)
-
     def on_node(self, node: Obj) -> None:
-        for ds in self.daemon_sets.list():
+        for ds in self.owners.list():
             self.enqueue(ds)
 
     def on_node_update(self, old: Obj, new: Obj) -> None:
@@ -74,7 +58,7 @@ class DaemonSetController(PodOwnerEvents, Controller):
 
     async def reconcile(self, key: str) -> None:
         namespace, name = split_key(key)
-        ds = self.daemon_sets.get(name, namespace)
+        ds = self.owners.get(name, namespace)
         if ds is None:
             self.expectations.forget(key)
             return
@@ -126,23 +110,7 @@ class DaemonSetController(PodOwnerEvents, Controller):
             delete += util.rolling_update_victims(ds, eligible, revision, desired, missing=len(create))
         await self.delete_pods(key, ds, delete)
         if not delete:
-            await self.create_pods(key, ds, create, revision)
-
-    async def create_pods(self, key: str, ds: Obj, node_names: list[str], revision: str) -> None:
-        if not node_names:
-            return
-        self.expectations.expect_creations(key, len(node_names))
-        client = self.api.resource("pods", ds["metadata"]["namespace"])
-        results = await asyncio.gather(*(client.create(util.new_pod(ds, n, revision)) for n in node_names),
-                                       return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        for pod in results:
-            if not isinstance(pod, BaseException):
-                await self.recorder.normal(ds, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
-        if failures:
-            self.expectations.creation_observed(key, len(failures))
-            await self.recorder.warning(ds, "FailedCreate", f"Error creating: {failures[0]}")
-            raise failures[0]
+            await self.create_pods(key, ds, [util.new_pod(ds, node, revision) for node in create])
 
     async def write_status(self, ds: Obj, status: Obj) -> None:
         if status == ds.get("status"):

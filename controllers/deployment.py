@@ -32,7 +32,7 @@ from minikube_py.api import pods
 
 from controllers import deployment_rollout as rollout
 from controllers import deployment_util as du
-from controllers import ownership
+from controllers.util import ownership
 from controllers.base import Controller, Obj, object_key, register, split_key
 
 

@@ -27,22 +27,19 @@ the labels `batch.kubernetes.io/controller-uid`/`controller-uid` and
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
-from minikube_py.api.errors import ApiError
-from minikube_py.api.selectors import label_selector_from_dict
-from minikube_py.api import times
 from minikube_py.api import pods as podutil
+from minikube_py.api import times
+from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
+from minikube_py.api.selectors import label_selector_from_dict
 
-from controllers import ownership
-from controllers.pods import is_active, pods_to_delete
-from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
-from controllers.expectations import Expectations
-from controllers.pod_events import PodOwnerEvents
-from controllers.replicaset import pod_from_template
+from controllers.base import ControllerContext, Obj, object_key, register, split_key
+from controllers.util import ownership
+from controllers.util.pod_owner import PodOwnerController, pod_from_template
+from controllers.util.pods import is_active, pods_to_delete
 
 MAX_BACKOFF = 360.0
 
@@ -112,34 +109,25 @@ def condition(kind: str, reason: str = "", message: str = "") -> Obj:
 
 
 @register
-class JobController(PodOwnerEvents, Controller):
+class JobController(PodOwnerController):
     name = "job"
     workers_flag = "job"
+    owner_kind, owner_resource = "Job", "jobs"
 
     def __init__(self, ctx: ControllerContext) -> None:
-        self.expectations = Expectations()
         self.backoff_base = ctx.config.job.pod_failure_backoff
         self.failures_seen: dict[str, tuple[int, float]] = {}    # job key -> (failed, when we saw it grow)
         super().__init__(ctx)
 
-    def setup(self) -> None:
-        self.jobs = self.informer("jobs")
-        self.pods = self.informer("pods")
-        self.jobs.add_event_handler(self.enqueue, lambda old, new: self.enqueue(new), self.on_job_delete)
-        self.pods.add_event_handler(self.on_pod_add, lambda old, new: self.on_pod(new), self.on_pod_delete)
-
-    def on_job_delete(self, job: Obj) -> None:
-        self.expectations.forget(object_key(job))
+    def on_owner_delete(self, job: Obj) -> None:
         self.failures_seen.pop(object_key(job), None)
-
-    def owner_of(self, pod: Obj) -> Obj | None:
-        return ownership.resolve_controller_ref(pod, "Job", self.jobs.get)
+        super().on_owner_delete(job)
 
     # ---- reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, key: str) -> None:
         namespace, name = split_key(key)
-        job = self.jobs.get(name, namespace)
+        job = self.owners.get(name, namespace)
         if job is None:
             return
         selector = label_selector_from_dict(job["spec"].get("selector"))
@@ -182,7 +170,8 @@ class JobController(PodOwnerEvents, Controller):
             if wait > 0:
                 self.enqueue_after(key, wait)
                 return
-            count["active"] += await self.create_pods(key, job, diff)
+            await self.create_pods(key, job, [pod_from_template(job) for _ in range(diff)])
+            count["active"] += diff
 
     def backoff_wait(self, key: str, failed: int) -> float:
         """Seconds before the next pod may be created after the latest failure."""
@@ -199,21 +188,6 @@ class JobController(PodOwnerEvents, Controller):
         deadline = deadline_at(job)
         if deadline is not None:
             self.enqueue_after(job, max(deadline - time.time(), 0) + 0.05)
-
-    async def create_pods(self, key: str, job: Obj, count: int) -> int:
-        self.expectations.expect_creations(key, count)
-        client = self.api.resource("pods", job["metadata"]["namespace"])
-        results = await asyncio.gather(*(client.create(pod_from_template(job)) for _ in range(count)),
-                                       return_exceptions=True)
-        created = [r for r in results if not isinstance(r, BaseException)]
-        failures = [r for r in results if isinstance(r, BaseException)]
-        for pod in created:
-            await self.recorder.normal(job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
-        if failures:
-            self.expectations.creation_observed(key, len(failures))
-            await self.recorder.warning(job, "FailedCreate", f"Error creating: {failures[0]}")
-            raise failures[0]
-        return len(created)
 
     async def expire(self, job: Obj) -> None:
         """ttlSecondsAfterFinished: delete a finished Job (and, through the GC, its pods)."""
@@ -234,7 +208,7 @@ class JobController(PodOwnerEvents, Controller):
                 raise
 
     async def write_status(self, job: Obj, status: dict[str, Any]) -> None:
-        current = self.jobs.get(job["metadata"]["name"], job["metadata"]["namespace"]) or job
+        current = self.owners.get(job["metadata"]["name"], job["metadata"]["namespace"]) or job
         if status == current.get("status"):
             return
         try:

@@ -1,8 +1,8 @@
-"""Pod ranking for deletion (controllers/pods.py) and expectations."""
+"""Pod ranking for deletion (controllers/util/pods.py) and expectations."""
 from __future__ import annotations
 
-from controllers import pods as p
-from controllers.expectations import Expectations
+from controllers.util import pods as p
+from controllers.util.expectations import Expectations
 
 
 def pod(name, node="", phase="Running", ready=False, created="2024-01-01T00:00:00Z",
