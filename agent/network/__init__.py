@@ -1,6 +1,5 @@
 """The pod network: what a CNI bridge plugin, host-local IPAM and flannel's host-gw do.
 
-    netns.py        entering a network namespace from a worker thread (CNI's ns.Do)
     ipam.py         host-local IPAM: one file per allocated IP, under the agent's state dir
     bridge.py       per node: the cni0 bridge, sysctls, FORWARD accept (CNI-FORWARD)
     veth.py         per pod: a veth pair, eth0 in the sandbox, the host end on cni0
@@ -9,6 +8,7 @@
     pod_network.py  the kubelet's entry point: setup_pod / teardown_pod
     node_sync.py    watch Node objects: configure cni0 when spec.podCIDR appears, keep routes
 
+Namespaces are entered through minikube_py/netns.py (CNI's ns.Do; the lab uses it too).
 Netlink goes through pyroute2 only (never the `ip` command); iptables through
 `iptables-restore --noflush` (agent/proxy/iptables.py).
 """
