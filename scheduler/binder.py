@@ -65,13 +65,6 @@ class Binder:
             if asyncio.iscoroutine(result):
                 await result
 
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
-    async def wait_idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()

@@ -181,11 +181,6 @@ class Framework:
         self.scorers = list(scorers)
         self.post_filters = list(post_filters)
 
-    @property
-    def plugin_names(self) -> list[str]:
-        return ([p.name for p in self.filters] + [p.name for p, _ in self.scorers if p not in self.filters]
-                + [p.name for p in self.post_filters])
-
     def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot
                        ) -> tuple[list[FilterPlugin], Status | None]:
         """The filters still to run for this pod, or a Status that rejects the pod on every node."""

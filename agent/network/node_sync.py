@@ -12,11 +12,9 @@ import asyncio
 import logging
 from typing import Any
 
-from pathlib import Path
-
 from agent.network.pod_network import PodNetwork
 from agent.network.routes import desired_routes, sync_routes
-from minikube_py.client.informer import SharedInformer, SharedInformerFactory
+from minikube_py.client.informer import SharedInformer
 
 log = logging.getLogger("agent.network.node_sync")
 
@@ -66,13 +64,3 @@ class NodeNetworkController:
         if result.added or result.removed:
             log.info("host-gw routes: added %s, removed %s", result.added, result.removed)
         self.syncs += 1
-
-
-def start_node_network(factory: SharedInformerFactory, node_name: str, state_dir: str | Path, *,
-                       netns: str | None = None, **network_options: object) -> tuple[PodNetwork, NodeNetworkController]:
-    """What the node agent calls once at startup: the PodNetwork the kubelet plugs pods into, and
-    the controller that readies it (cni0) and keeps host-gw routes; start the factory after this."""
-    network = PodNetwork(state_dir, netns=netns, **network_options)    # type: ignore[arg-type]
-    controller = NodeNetworkController(factory.informer("nodes"), node_name, network)
-    controller.start()
-    return network, controller

@@ -161,7 +161,3 @@ class Proxier:
         tables = iptables.split_tables(iptables.save(self.netns))
         return {(table, name) for table in ("nat", "filter") for name in iptables.chains_in(tables.get(table, ""))
                 if name.startswith(OWNED_PREFIXES) and (table, name) not in rules}
-
-    def request_full_sync(self) -> None:
-        self._need_full = True
-        self._dirty.set()
