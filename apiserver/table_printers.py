@@ -13,6 +13,7 @@ from typing import Any
 from apiserver.table_helpers import (AGE, CONTAINERS, IMAGES, NAME, SELECTOR, Column, Printer, Row, age,
                                      containers_and_images, field, first_n_with_more, format_labels,
                                      host_port, items, mapping, name, number, selector_string, text)
+from minikube_py.api.conditions import find_condition, is_true
 from minikube_py.api.meta import Obj
 from minikube_py.api.times import human_duration, parse_time, since
 
@@ -71,8 +72,7 @@ def exit_reason(terminated: Obj) -> str:
 
 
 def has_ready_condition(pod: Obj) -> bool:
-    return any(text(c, "type") == "Ready" and text(c, "status") == "True"
-               for c in items(pod, "status", "conditions"))
+    return is_true(find_condition(items(pod, "status", "conditions"), "Ready"))
 
 
 def readiness_gates(pod: Obj) -> str:

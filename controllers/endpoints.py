@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minikube_py.api.errors import ApiError
-from minikube_py.api.selectors import label_selector_from_set
 from minikube_py.api import pods
+from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
+from minikube_py.api.selectors import label_selector_from_set
 
 from controllers.base import Controller, Obj, register, split_key
 

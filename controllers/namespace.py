@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from minikube_py.api.conditions import transition_time
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import RESOURCES, ResourceType
-from minikube_py.api.conditions import transition_time
 
 from controllers.base import Controller, Obj, register
 

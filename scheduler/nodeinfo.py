@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from minikube_py.api.conditions import find_condition
 from scheduler.podinfo import HostPort, PodInfo
 from scheduler.resources import PODS, Resource, _amount
 
@@ -100,10 +101,8 @@ class NodeInfo:
 
 def _ready_condition(status: Mapping[str, Any]) -> str | None:
     """The Ready condition's status ("True", "False", "Unknown"), None when the node reports none."""
-    for condition in status.get("conditions") or []:
-        if isinstance(condition, dict) and condition.get("type") == "Ready":
-            return condition.get("status")
-    return None
+    condition = find_condition(status.get("conditions"), "Ready")
+    return None if condition is None else condition.get("status")
 
 
 def _image_sizes(images: list[Any]) -> dict[str, int]:

@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from minikube_py.api.pods import container_resources
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
 
 CPU, MEMORY, EPHEMERAL_STORAGE, PODS = "cpu", "memory", "ephemeral-storage", "pods"
@@ -99,7 +100,7 @@ def _containers(spec: Mapping[str, Any], field_name: str) -> list[Mapping[str, A
 
 
 def _requests(container: Mapping[str, Any]) -> Mapping[str, Any]:
-    return (container.get("resources") or {}).get("requests") or {}
+    return container_resources(container, "requests")
 
 
 def pod_requests(spec: Mapping[str, Any]) -> Resource:

@@ -25,12 +25,13 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from minikube_py.api.conditions import find_condition
 from minikube_py.api.errors import ApiError
 from minikube_py.api.times import timestamp
 from minikube_py.client.events import NORMAL, WARNING, EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
-from minikube_py.client.store import NAMESPACE_INDEX
 from minikube_py.client.rest import ApiClient
+from minikube_py.client.store import NAMESPACE_INDEX
 from scheduler.algorithm import Algorithm, Decision, FitError
 from scheduler.binder import Binder
 from scheduler.cache import SchedulerCache
@@ -333,7 +334,5 @@ class Scheduler:
 
 
 def _scheduled_condition(pod: dict[str, Any]) -> tuple[str, str, str] | None:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "PodScheduled":
-            return condition.get("status"), condition.get("reason"), condition.get("message")
-    return None
+    condition = find_condition((pod.get("status") or {}).get("conditions"), "PodScheduled")
+    return None if condition is None else (condition.get("status"), condition.get("reason"), condition.get("message"))

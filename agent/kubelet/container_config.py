@@ -13,14 +13,14 @@ from typing import Any
 
 from agent.kubelet.env import expand
 from agent.kubelet.runtime.types import ContainerConfig, Mount
+from minikube_py.api.pods import container_resources
 from minikube_py.api.quantity import cpu_millis, memory_bytes
 
 CPU_PERIOD_US = 100_000
 
 
 def _resources(container: dict[str, Any]) -> dict[str, int | None]:
-    resources = container.get("resources") or {}
-    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    limits, requests = container_resources(container, "limits"), container_resources(container, "requests")
     cpu_limit = cpu_millis(limits["cpu"]) if "cpu" in limits else None
     cpu_request = cpu_millis(requests["cpu"]) if "cpu" in requests else None
     return {

@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from minikube_py.api import times
+from minikube_py.api.meta import Obj
 
-Condition = dict[str, Any]
 
-
-def find_condition(conditions: Iterable[Any] | None, kind: str) -> Condition | None:
+def find_condition(conditions: Iterable[Any] | None, kind: str) -> Obj | None:
     """The condition of type `kind`, None when there is none (entries that are not objects skipped)."""
     for condition in conditions or []:
         if isinstance(condition, dict) and condition.get("type") == kind:

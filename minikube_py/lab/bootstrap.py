@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from minikube_py.api.conditions import find_condition, is_true
 from minikube_py.lab.config import CLUSTER_DNS_IP, LabConfig
 
 DNS_PORTS = [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]
@@ -63,8 +64,7 @@ def ensure_dns_service(config: LabConfig, addresses: list[str] | None = None) ->
 
 
 def node_ready(node: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (node.get("status") or {}).get("conditions") or [])
+    return is_true(find_condition((node.get("status") or {}).get("conditions"), "Ready"))
 
 
 def ready_nodes(config: LabConfig) -> set[str]:

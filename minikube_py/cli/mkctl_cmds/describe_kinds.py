@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.pods import container_resources, containers
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
 from minikube_py.api.resources import ResourceType, lookup
+from minikube_py.api.times import since
 from minikube_py.cli.mkctl_cmds.describe_sections import (NONE, Obj, Writer, controlled_by, selector_text,
                                                           timestamp, write_common, write_conditions,
                                                           write_container, write_identity, write_maps,
                                                           write_pod_template, write_volumes)
-from minikube_py.api.times import since
 from minikube_py.cli.mkctl_cmds.output import to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import owned_replicasets, template_without_hash
 from minikube_py.cli.mkctl_cmds.runtime import Session
@@ -182,8 +183,8 @@ def _amount(resource: str, quantity: Any) -> int:
 
 
 def _pod_total(pod: Obj, kind: str, resource: str) -> int:
-    return sum(_amount(resource, ((c.get("resources") or {}).get(kind) or {}).get(resource))
-               for c in (pod.get("spec") or {}).get("containers") or [])
+    return sum(_amount(resource, container_resources(c, kind).get(resource))
+               for c in containers(pod.get("spec") or {}, init=False))
 
 
 def _share(total: int, allocatable: Obj, resource: str) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from minikube_py.api.meta import Obj
+from minikube_py.api.pods import container_resources
 from minikube_py.api.times import parse_time, since
 from minikube_py.cli.mkctl_cmds.output import tabwrite
 
@@ -142,7 +143,7 @@ def write_container(w: Writer, container: Obj, status: Obj | None = None, in_tem
         w.field(2, "Ready", "True" if status.get("ready") else "False")
         w.field(2, "Restart Count", status.get("restartCount", 0))
     for title in ("limits", "requests"):
-        amounts = (container.get("resources") or {}).get(title) or {}
+        amounts = container_resources(container, title)
         if amounts:
             w.line(2, f"{title.capitalize()}:")
             for resource, amount in sorted(amounts.items()):

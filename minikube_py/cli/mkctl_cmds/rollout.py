@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from minikube_py.api.conditions import find_condition
 from minikube_py.api.resources import lookup
 from minikube_py.cli.mkctl_cmds.describe_sections import pod_template_lines
 from minikube_py.cli.mkctl_cmds.errors import CliError
@@ -83,7 +84,7 @@ def rollout_status(deployment: dict[str, Any]) -> tuple[str, bool]:
     spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
     if deployment["metadata"].get("generation", 0) > status.get("observedGeneration", 0):
         return "Waiting for deployment spec update to be observed...", False
-    progressing = next((c for c in status.get("conditions") or [] if c.get("type") == "Progressing"), {})
+    progressing = find_condition(status.get("conditions"), "Progressing") or {}
     if progressing.get("reason") == "ProgressDeadlineExceeded":
         raise CliError(f'error: deployment "{name}" exceeded its progress deadline')
     wanted, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
