@@ -34,13 +34,13 @@ from typing import Any
 
 from aiohttp import web
 
-from controllers.pods import is_ready
-from minikube_py.api import disruption, errors
+from minikube_py.api import disruption, errors, times
+from minikube_py.api.pods import is_ready
 from minikube_py.api.resources import by_kind
 
 from . import objectmeta
 from .admission import CREATE, Attributes
-from .deletion import Deleter, DeleteOptions
+from .deletion import DeleteOptions, Deleter
 from .http import json_response, read_body
 from .routing import RequestInfo
 from .storage import Object, Store
@@ -199,7 +199,7 @@ class Evictions:
         for attempt in range(RETRIES):
             if attempt:
                 pdb = await self.store.get(BUDGETS, budget_info.namespace, name)
-            spent = spend_disruption(objectmeta.deep_copy(pdb), pod_name, objectmeta.now())
+            spent = spend_disruption(objectmeta.deep_copy(pdb), pod_name, times.timestamp())
             if dry_run:
                 return
             try:

@@ -34,16 +34,19 @@ NotDeleted and MultiplePodDisruptionBudgets, with Kubernetes' texts.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from minikube_py.api import disruption
-from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import by_kind
-
-from controllers import ownership, pods
 from controllers.base import Controller, Obj, object_key, register, split_key
+from controllers.util import ownership
+from minikube_py.api import disruption, times
+from minikube_py.api import pods as podutil
+from minikube_py.api.conditions import set_condition
+from minikube_py.api.errors import ApiError
+from minikube_py.api.meta import controller_ref, is_being_deleted
+from minikube_py.api.resources import by_kind
 
 DELETION_TIMEOUT = timedelta(minutes=2)     # Kubernetes' DeletionTimeout
 
@@ -93,7 +96,7 @@ def recent_disruptions(selected: list[Obj], disrupted_pods: dict[str, str],
     expired: list[Obj] = []
     for pod in selected:
         name = pod["metadata"]["name"]
-        disrupted_at = pods.parse_time(disrupted_pods.get(name)) if not pods.is_being_deleted(pod) else None
+        disrupted_at = times.parse_time(disrupted_pods.get(name)) if not is_being_deleted(pod) else None
         if disrupted_at is None:
             continue
         expected_deletion = disrupted_at + DELETION_TIMEOUT
@@ -109,12 +112,12 @@ def count_healthy(selected: list[Obj], disrupted_pods: dict[str, str], now: date
     """countHealthyPods: Ready, not being deleted, not evicted within DELETION_TIMEOUT."""
     healthy = 0
     for pod in selected:
-        if pods.is_being_deleted(pod):
+        if is_being_deleted(pod):
             continue
-        disrupted_at = pods.parse_time(disrupted_pods.get(pod["metadata"]["name"]))
+        disrupted_at = times.parse_time(disrupted_pods.get(pod["metadata"]["name"]))
         if disrupted_at is not None and disrupted_at + DELETION_TIMEOUT > now:
             continue
-        healthy += pods.is_ready(pod)
+        healthy += podutil.is_ready(pod)
     return healthy
 
 
@@ -139,7 +142,7 @@ def next_status(pdb: Obj, counts: Counts, current_healthy: int, disrupted_pods: 
 def fail_safe_status(pdb: Obj, error: str, now: str) -> Obj:
     """failSafe: no disruption is allowed while the status cannot be computed."""
     status = {**(pdb.get("status") or {}), "disruptionsAllowed": 0}
-    status["conditions"] = disruption.set_condition(status.get("conditions") or [], {
+    status["conditions"] = set_condition(status.get("conditions") or [], {
         "type": disruption.DISRUPTION_ALLOWED, "status": "False", "reason": disruption.SYNC_FAILED,
         "message": error, "observedGeneration": status.get("observedGeneration") or 0}, now)
     return status
@@ -153,7 +156,7 @@ async def expected_counts(spec: Obj, selected: list[Obj], scale_of: ScaleFinder)
     scales: dict[str, int] = {}
     unmanaged: list[str] = []
     for pod in selected:
-        ref = ownership.controller_ref(pod)
+        ref = controller_ref(pod)
         if ref is None:
             unmanaged.append(pod["metadata"]["name"])
             continue
@@ -225,13 +228,13 @@ class DisruptionController(Controller):
         if counts.unmanaged:
             self.log.debug("budget %s selects unmanaged pods %s", key, ", ".join(counts.unmanaged))
             await self.recorder.warning(pdb, "UnmanagedPods", unmanaged_pods_message(spec))
-        now = pods.now()
+        now = times.now()
         disrupted, recheck, expired = recent_disruptions(selected, (pdb.get("status") or {}).get("disruptedPods")
                                                          or {}, now)
         for pod in expired:
             self.log.info("pod %s was expected to be deleted but it wasn't, updating budget %s", object_key(pod), key)
             await self.recorder.warning(pod, "NotDeleted", f"Pod was expected by PDB {key} to be deleted but it wasn't")
-        status = next_status(pdb, counts, count_healthy(selected, disrupted, now), disrupted, pods.format_time(now))
+        status = next_status(pdb, counts, count_healthy(selected, disrupted, now), disrupted, times.format_time(now))
         if status is not None:
             await self.write_status(pdb, status)
         if recheck is not None:
@@ -239,7 +242,7 @@ class DisruptionController(Controller):
 
     async def fail_safe(self, pdb: Obj, error: str) -> None:
         self.log.warning("failed to sync budget %s: %s", object_key(pdb), error)
-        await self.write_status(pdb, fail_safe_status(pdb, error, pods.format_time(pods.now())))
+        await self.write_status(pdb, fail_safe_status(pdb, error, times.timestamp()))
 
     async def write_status(self, pdb: Obj, status: Obj) -> None:
         """One PUT of the status at the revision we read: a lost race is a Conflict, and a retry."""
@@ -257,7 +260,7 @@ class DisruptionController(Controller):
             rs = self.replica_sets.get(ref.get("name"), namespace)
             if rs is None or rs["metadata"].get("uid") != ref.get("uid"):
                 return None
-            rs_controller = ownership.controller_ref(rs)
+            rs_controller = controller_ref(rs)
             owner = rs
             if rs_controller is not None and rs_controller.get("kind") == "Deployment":
                 owner = ownership.resolve_controller_ref(rs, "Deployment", self.deployments.get)

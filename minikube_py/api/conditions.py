@@ -1,5 +1,5 @@
 """Status conditions: apimachinery's pkg/api/meta/conditions.go (FindStatusCondition,
-IsStatusConditionTrue, and SetStatusCondition's rule for lastTransitionTime).
+IsStatusConditionTrue, SetStatusCondition).
 
 A condition is {"type", "status": "True"|"False"|"Unknown", "reason", "message",
 "lastTransitionTime"}; an object has at most one of each type. lastTransitionTime
@@ -8,7 +8,8 @@ keeps the old time.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from minikube_py.api import times
 from minikube_py.api.meta import Obj
@@ -32,3 +33,16 @@ def transition_time(old: Mapping[str, Any] | None, status: str) -> str:
     if old is not None and old.get("status") == status and old.get("lastTransitionTime"):
         return str(old["lastTransitionTime"])
     return times.timestamp()
+
+
+def set_condition(conditions: list[Obj], condition: Obj, now: str) -> list[Obj]:
+    """meta.SetStatusCondition: add or update `condition` by type; lastTransitionTime changes
+    only when the status does."""
+    result = [dict(c) for c in conditions if isinstance(c, dict)]
+    for existing in result:
+        if existing.get("type") == condition["type"]:
+            if existing.get("status") != condition["status"]:
+                existing["lastTransitionTime"] = now
+            existing.update({k: v for k, v in condition.items() if k != "lastTransitionTime"})
+            return result
+    return [*result, {**condition, "lastTransitionTime": now}]

@@ -18,11 +18,10 @@ poddisruptionbudget and the policy listers):
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from minikube_py.api.conditions import find_condition, set_condition
+from minikube_py.api.meta import Obj
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
-
-Obj = dict[str, Any]
 
 DISRUPTION_ALLOWED = "DisruptionAllowed"
 SUFFICIENT_PODS = "SufficientPods"
@@ -52,24 +51,6 @@ def scaled_value(value: int | str, total: int, round_up: bool) -> int:
     return math.ceil(share) if round_up else math.floor(share)
 
 
-def set_condition(conditions: list[Obj], condition: Obj, now: str) -> list[Obj]:
-    """meta.SetStatusCondition: add or update `condition` by type; lastTransitionTime changes
-    only when the status does."""
-    result = [dict(c) for c in conditions if isinstance(c, dict)]
-    for existing in result:
-        if existing.get("type") == condition["type"]:
-            if existing.get("status") != condition["status"]:
-                existing["lastTransitionTime"] = now
-            existing.update({k: v for k, v in condition.items() if k != "lastTransitionTime"})
-            return result
-    return [*result, {**condition, "lastTransitionTime": now}]
-
-
-def find_condition(status: Obj, condition_type: str) -> Obj | None:
-    return next((c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") == condition_type),
-                None)
-
-
 def disruption_allowed_condition(status: Obj) -> Obj:
     """The DisruptionAllowed condition that matches status.disruptionsAllowed."""
     allowed = (status.get("disruptionsAllowed") or 0) > 0
@@ -87,7 +68,7 @@ def conditions_are_up_to_date(pdb: Obj) -> bool:
     """ConditionsAreUpToDate: the condition exists, was computed for this generation and agrees
     with disruptionsAllowed."""
     status = pdb.get("status") or {}
-    condition = find_condition(status, DISRUPTION_ALLOWED)
+    condition = find_condition(status.get("conditions"), DISRUPTION_ALLOWED)
     if condition is None or status.get("observedGeneration") != (pdb.get("metadata") or {}).get("generation"):
         return False
     wanted = disruption_allowed_condition(status)

@@ -23,7 +23,7 @@ from controllers.disruption import (
     next_status,
     recent_disruptions,
 )
-from minikube_py.api import disruption
+from minikube_py.api import conditions, disruption
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import lookup
 from minikube_py.api.validation import validate
@@ -159,10 +159,10 @@ def test_next_status_sets_the_condition_and_is_none_when_nothing_changed() -> No
 
 
 def test_condition_keeps_its_transition_time_while_the_status_stays() -> None:
-    conditions = disruption.set_condition([], {"type": "DisruptionAllowed", "status": "False",
-                                               "reason": "InsufficientPods"}, STAMP)
-    again = disruption.set_condition(conditions, {"type": "DisruptionAllowed", "status": "False",
-                                                  "reason": "SyncFailed"}, "2030-01-01T00:00:00Z")
+    first = conditions.set_condition([], {"type": "DisruptionAllowed", "status": "False",
+                                          "reason": "InsufficientPods"}, STAMP)
+    again = conditions.set_condition(first, {"type": "DisruptionAllowed", "status": "False",
+                                             "reason": "SyncFailed"}, "2030-01-01T00:00:00Z")
     assert again == [{"type": "DisruptionAllowed", "status": "False", "reason": "SyncFailed",
                       "lastTransitionTime": STAMP}]
 
