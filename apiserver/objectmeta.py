@@ -16,7 +16,6 @@ from minikube_py.api.meta import Obj as Object
 from minikube_py.api.resources import ResourceType
 from minikube_py.api.times import timestamp
 
-
 # Kubernetes' name generator avoids vowels and look-alike digits (no accidental words).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_OWNED = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")

@@ -12,9 +12,10 @@ value prints as kubectl prints it ("<none>", "<unknown>", "" or 0).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from minikube_py.api.times import since
 

@@ -10,13 +10,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from apiserver.table_helpers import (AGE, CONTAINERS, IMAGES, NAME, SELECTOR, Column, Printer, Row, age,
-                                     containers_and_images, field, first_n_with_more, format_labels,
-                                     host_port, items, mapping, name, number, selector_string, text)
+from apiserver.table_helpers import (
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    NAME,
+    SELECTOR,
+    Column,
+    Printer,
+    Row,
+    age,
+    containers_and_images,
+    field,
+    first_n_with_more,
+    format_labels,
+    host_port,
+    items,
+    mapping,
+    name,
+    number,
+    selector_string,
+    text,
+)
 from minikube_py.api.conditions import find_condition, is_true
 from minikube_py.api.meta import Obj
 from minikube_py.api.times import human_duration, parse_time, since
-
 
 # ------------------------------------------------------------------ Pods
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scheduler.nodeinfo import NodeInfo
-from scheduler.podinfo import pod_info
 from scheduler.plugins.node_affinity import NodeAffinity
 from scheduler.plugins.node_unschedulable import NodeUnschedulable
 from scheduler.plugins.taint_toleration import TaintToleration
+from scheduler.podinfo import pod_info
 
 nodes = [NodeInfo({"metadata": {"name": f"n{i}", "labels": {"zone": f"z{i % 3}", "disk": "ssd" if i % 2 else "hdd"}},
                    "spec": {"unschedulable": i % 7 == 0, "taints": [
@@ -34,7 +34,8 @@ pod = pod_info({"metadata": {"name": "p", "namespace": "default", "uid": "u"}, "
         "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
             {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["z0", "z1"]}]}]},
         "preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 10, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}})
+            {"weight": 10, "preference": {"matchExpressions": [
+                {"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}})
 taint, affinity, unschedulable = TaintToleration(), NodeAffinity(), NodeUnschedulable()
 passed = 0
 for _ in range(150):

@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from controllers.config import ControllerManagerConfiguration
 from minikube_py.api.meta import Obj
 from minikube_py.client.events import EventRecorder
 from minikube_py.client.informer import SharedInformer, SharedInformerFactory
@@ -29,12 +30,10 @@ from minikube_py.client.rest import ApiClient
 from minikube_py.client.store import key_of, split_key
 from minikube_py.client.workqueue import RateLimitingQueue
 
-from controllers.config import ControllerManagerConfiguration
-
-CONTROLLERS: dict[str, type["Controller"]] = {}
+CONTROLLERS: dict[str, type[Controller]] = {}
 
 
-def register(cls: type["Controller"]) -> type["Controller"]:
+def register(cls: type[Controller]) -> type[Controller]:
     """Class decorator: make a controller known to the manager under `cls.name`."""
     CONTROLLERS[cls.name] = cls
     return cls

@@ -21,15 +21,14 @@ node affinity, tolerations vs taints, by the rules the scheduler uses too):
 """
 from __future__ import annotations
 
-from minikube_py.api.errors import ApiError
-from minikube_py.api.meta import is_being_deleted
-from minikube_py.api.selectors import label_selector_from_dict
-
 from controllers import daemonset_util as util
 from controllers.base import Obj, register, split_key
 from controllers.util import ownership
 from controllers.util.pod_owner import PodOwnerController
 from controllers.util.pods import creation_time
+from minikube_py.api.errors import ApiError
+from minikube_py.api.meta import is_being_deleted
+from minikube_py.api.selectors import label_selector_from_dict
 
 
 @register

@@ -19,13 +19,23 @@ from __future__ import annotations
 
 import copy
 
+from controllers.deployment_util import scaled_value, template_hash
 from minikube_py.api import pods as podutil
 from minikube_py.api.meta import Obj, new_controller_ref
 from minikube_py.api.nodeaffinity import NodeLabels, pod_matches_node
-from minikube_py.api.taints import (DISK_PRESSURE, MEMORY_PRESSURE, NO_EXECUTE, NO_SCHEDULE, NOT_READY, PID_PRESSURE,
-                                    UNREACHABLE, UNSCHEDULABLE, first_untolerated, node_taints, pod_tolerations)
-
-from controllers.deployment_util import scaled_value, template_hash
+from minikube_py.api.taints import (
+    DISK_PRESSURE,
+    MEMORY_PRESSURE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    NOT_READY,
+    PID_PRESSURE,
+    UNREACHABLE,
+    UNSCHEDULABLE,
+    first_untolerated,
+    node_taints,
+    pod_tolerations,
+)
 
 HASH_LABEL = "controller-revision-hash"
 DAEMON_TOLERATIONS = (

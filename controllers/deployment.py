@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import copy
 
+from controllers import deployment_rollout as rollout
+from controllers import deployment_util as du
+from controllers.base import Controller, Obj, object_key, register, split_key
+from controllers.util import ownership
 from minikube_py.api import pods
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import controller_ref, is_being_deleted, is_controlled_by, new_controller_ref
 from minikube_py.api.selectors import label_selector_from_dict
-
-from controllers import deployment_rollout as rollout
-from controllers import deployment_util as du
-from controllers.util import ownership
-from controllers.base import Controller, Obj, object_key, register, split_key
 
 
 @register

@@ -10,11 +10,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from minikube_py.api.conditions import find_condition
-
 from controllers import deployment_status as ds
 from controllers import deployment_util as du
 from controllers.deployment_util import Obj
+from minikube_py.api.conditions import find_condition
 
 if TYPE_CHECKING:
     from controllers.deployment import DeploymentController
@@ -25,7 +24,7 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 class Step:
     """One sync's view: the Deployment, its new ReplicaSet (same template) and the old ones."""
 
-    def __init__(self, controller: "DeploymentController", deployment: Obj, replica_sets: list[Obj]) -> None:
+    def __init__(self, controller: DeploymentController, deployment: Obj, replica_sets: list[Obj]) -> None:
         self.controller = controller
         self.d = deployment
         matching = sorted((rs for rs in replica_sets if du.templates_equal(rs["spec"]["template"],

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from minikube_py.api import times
-from minikube_py.api.conditions import find_condition, transition_time
-
 from controllers import deployment_util as du
 from controllers.deployment_util import Obj
+from minikube_py.api import times
+from minikube_py.api.conditions import find_condition, transition_time
 
 
 def replica_counts(deployment: Obj, all_sets: list[Obj], new_rs: Obj | None) -> Obj:

@@ -21,7 +21,6 @@ import math
 
 from minikube_py.api.meta import Obj
 
-
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from controllers.base import Controller, Obj, register, split_key
 from minikube_py.api import pods
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
 from minikube_py.api.selectors import label_selector_from_set
-
-from controllers.base import Controller, Obj, register, split_key
 
 SKIP_SERVICES = {"default/kubernetes"}    # the API server maintains its own Endpoints
 

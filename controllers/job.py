@@ -30,16 +30,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from controllers.base import ControllerContext, Obj, object_key, register, split_key
+from controllers.util import ownership
+from controllers.util.pod_owner import PodOwnerController, pod_from_template
+from controllers.util.pods import is_active, pods_to_delete
 from minikube_py.api import pods as podutil
 from minikube_py.api import times
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
 from minikube_py.api.selectors import label_selector_from_dict
-
-from controllers.base import ControllerContext, Obj, object_key, register, split_key
-from controllers.util import ownership
-from controllers.util.pod_owner import PodOwnerController, pod_from_template
-from controllers.util.pods import is_active, pods_to_delete
 
 MAX_BACKOFF = 360.0
 

@@ -23,11 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from controllers.base import Controller, Obj, register
 from minikube_py.api.conditions import transition_time
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import RESOURCES, ResourceType
-
-from controllers.base import Controller, Obj, register
 
 FINALIZER = "kubernetes"
 RECHECK_SECONDS = 2.0          # how soon to look again at a namespace that is not empty yet

@@ -33,16 +33,24 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from minikube_py.api import times
+from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from minikube_py.api import pods as podutil
+from minikube_py.api import times
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
-from minikube_py.api.taints import (DISK_PRESSURE, MEMORY_PRESSURE, NETWORK_UNAVAILABLE, NO_EXECUTE, NO_SCHEDULE,
-                                    NOT_READY, PID_PRESSURE, UNREACHABLE, UNSCHEDULABLE)
+from minikube_py.api.taints import (
+    DISK_PRESSURE,
+    MEMORY_PRESSURE,
+    NETWORK_UNAVAILABLE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    NOT_READY,
+    PID_PRESSURE,
+    UNREACHABLE,
+    UNSCHEDULABLE,
+)
 from minikube_py.client.store import NODE_NAME_INDEX
 from minikube_py.client.workqueue import BucketRateLimiter
-
-from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 
 LEASE_NAMESPACE = "kube-node-lease"
 UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")

@@ -15,16 +15,15 @@ Keeps `spec.replicas` pods that match the selector, owned by the ReplicaSet:
 """
 from __future__ import annotations
 
+from controllers.base import Obj, object_key, register, split_key
+from controllers.util import ownership
+from controllers.util.pod_owner import PodOwnerController, pod_from_template
+from controllers.util.pods import is_active, pods_to_delete
 from minikube_py.api import pods, times
 from minikube_py.api.conditions import find_condition, transition_time
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted, is_controlled_by
 from minikube_py.api.selectors import label_selector_from_dict
-
-from controllers.base import Obj, object_key, register, split_key
-from controllers.util import ownership
-from controllers.util.pod_owner import PodOwnerController, pod_from_template
-from controllers.util.pods import is_active, pods_to_delete
 
 BURST_REPLICAS = 500          # most pods created or deleted in one sync (Kubernetes' burstReplicas)
 

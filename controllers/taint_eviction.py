@@ -26,15 +26,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from minikube_py.api import times
+from controllers.base import Controller, Obj, register, split_key
 from minikube_py.api import pods as podutil
+from minikube_py.api import times
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import is_being_deleted
-from minikube_py.api.taints import (NO_EXECUTE, UNREACHABLE, Taint, Toleration, first_untolerated, node_taints,
-                                    pod_tolerations, tolerates)
+from minikube_py.api.taints import (
+    NO_EXECUTE,
+    UNREACHABLE,
+    Taint,
+    Toleration,
+    first_untolerated,
+    node_taints,
+    pod_tolerations,
+    tolerates,
+)
 from minikube_py.client.store import NODE_NAME_INDEX
-
-from controllers.base import Controller, Obj, register, split_key
 
 NEVER = float("inf")
 

@@ -22,7 +22,7 @@ import ctypes
 import os
 import socket
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from pyroute2 import IPRoute
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from minikube_py.api.errors import ApiError
 from minikube_py.client.rest import ApiClient
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("scheduler.binder")
 
 
-def binding_body(pod: "PodInfo", node: str, annotations: dict[str, str]) -> dict:
+def binding_body(pod: PodInfo, node: str, annotations: dict[str, str]) -> dict:
     metadata = {"name": pod.name, "namespace": pod.namespace, "uid": pod.uid}
     if annotations:
         metadata["annotations"] = annotations
@@ -45,14 +46,14 @@ class Binder:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task] = set()
 
-    def bind(self, pod: "PodInfo", node: str, annotations: dict[str, str],
+    def bind(self, pod: PodInfo, node: str, annotations: dict[str, str],
              on_done: Callable[[ApiError | None], Awaitable[None] | None]) -> None:
         """Start binding in the background; on_done(None) on success, on_done(error) on failure."""
         task = asyncio.create_task(self._bind(pod, node, annotations, on_done), name=f"bind-{pod.key}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _bind(self, pod: "PodInfo", node: str, annotations: dict[str, str],
+    async def _bind(self, pod: PodInfo, node: str, annotations: dict[str, str],
                     on_done: Callable[[ApiError | None], Awaitable[None] | None]) -> None:
         async with self._slots:
             error: ApiError | None = None

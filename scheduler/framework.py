@@ -39,8 +39,9 @@ decision), exactly like kube-scheduler's framework.CycleState.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from typing import Any, ClassVar
 
 from scheduler.nodeinfo import NodeInfo
 from scheduler.nominator import Nominator

@@ -11,8 +11,9 @@ CPU is counted in millicores, memory and storage in bytes, everything else
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from minikube_py.api.pods import container_resources
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
@@ -34,7 +35,7 @@ class Resource:
     scalar: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_list(cls, quantities: Mapping[str, Any] | None) -> "Resource":
+    def from_list(cls, quantities: Mapping[str, Any] | None) -> Resource:
         """A Resource from a ResourceList such as {"cpu": "500m", "memory": "1Gi"}; bad values count 0."""
         resource = cls()
         for name, quantity in (quantities or {}).items():
@@ -63,14 +64,14 @@ class Resource:
     def names(self) -> list[str]:
         return [CPU, MEMORY, EPHEMERAL_STORAGE, *self.scalar]
 
-    def add(self, other: "Resource", sign: int = 1) -> None:
+    def add(self, other: Resource, sign: int = 1) -> None:
         self.milli_cpu += sign * other.milli_cpu
         self.memory += sign * other.memory
         self.ephemeral_storage += sign * other.ephemeral_storage
         for name, amount in other.scalar.items():
             self.scalar[name] = self.scalar.get(name, 0) + sign * amount
 
-    def set_max(self, other: "Resource") -> None:
+    def set_max(self, other: Resource) -> None:
         for name in other.names():
             self.set(name, max(self.get(name), other.get(name)))
 

@@ -28,6 +28,7 @@ from typing import Any
 from minikube_py.api.conditions import find_condition
 from minikube_py.api.errors import ApiError
 from minikube_py.api.times import timestamp
+from minikube_py.client.event_sink import EventSink
 from minikube_py.client.events import NORMAL, WARNING, EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
 from minikube_py.client.rest import ApiClient
@@ -36,12 +37,11 @@ from scheduler.algorithm import Algorithm, Decision, FitError
 from scheduler.binder import Binder
 from scheduler.cache import SchedulerCache
 from scheduler.config import SchedulerConfig
-from minikube_py.client.event_sink import EventSink
 from scheduler.explain import DECISION_ANNOTATION, decision_annotation, decision_table
 from scheduler.framework import NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE
-from scheduler.podinfo import PodInfo, pod_info
 from scheduler.nominator import Nominator
 from scheduler.plugins.default_preemption import Preemption, evict
+from scheduler.podinfo import PodInfo, pod_info
 from scheduler.queue import QueuedPodInfo, SchedulingQueue
 from scheduler.workloads import Workloads
 

@@ -18,11 +18,17 @@ here the day those types exist.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from minikube_py.api.meta import controller_ref
-from minikube_py.api.selectors import EVERYTHING, LabelSelector, SelectorError, label_selector_from_dict
-from minikube_py.api.selectors import label_selector_from_set
+from minikube_py.api.selectors import (
+    EVERYTHING,
+    LabelSelector,
+    SelectorError,
+    label_selector_from_dict,
+    label_selector_from_set,
+)
 from scheduler.podinfo import PodInfo
 
 # (namespace) -> the Services of that namespace

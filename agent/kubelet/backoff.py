@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 
-from minikube_py.api.times import parse_time
-
 from agent.kubelet.runtime.types import ContainerRecord
+from minikube_py.api.times import parse_time
 
 
 def crash_backoff_delay(restart_count: int, base: float, cap: float) -> float:

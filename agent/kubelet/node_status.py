@@ -17,12 +17,11 @@ import logging
 import time
 from typing import Any
 
+from agent.kubelet import hostinfo
+from agent.kubelet.config import KubeletConfig
 from minikube_py.api.errors import ApiError
 from minikube_py.api.quantity import cpu_millis, memory_bytes
 from minikube_py.api.times import timestamp
-
-from agent.kubelet import hostinfo
-from agent.kubelet.config import KubeletConfig
 
 log = logging.getLogger("agent.node")
 KUBELET_VERSION = "v1.20.0-minikube-py"

@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from agent.kubelet.pod_sockets import http_get, tcp_connect
 from agent.kubelet.runtime.types import ContainerRecord, Runtime
@@ -94,7 +95,7 @@ async def run_handler(runtime: Runtime, handler: dict[str, Any], container: dict
         if "tcpSocket" in handler:
             return await _tcp_socket(netns, handler["tcpSocket"], container, timeout)
         return ProbeOutcome(False, "the handler has no exec, httpGet or tcpSocket")
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return ProbeOutcome(False, f"timeout after {timeout}s")
     except (OSError, ValueError) as e:
         return ProbeOutcome(False, str(e))

@@ -14,12 +14,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.kubelet.runtime.types import ContainerRecord
 from minikube_py.api.conditions import transition_time
 from minikube_py.api.errors import ApiError
 from minikube_py.api.pods import qos_class
 from minikube_py.api.times import timestamp
-
-from agent.kubelet.runtime.types import ContainerRecord
 
 log = logging.getLogger("agent.status")
 

@@ -20,8 +20,8 @@ import ipaddress
 import logging
 
 from agent.network.ipam import gateway_of
-from minikube_py.netns import open_iproute, write_sysctl
 from agent.proxy import iptables
+from minikube_py.netns import open_iproute, write_sysctl
 
 log = logging.getLogger("agent.network.bridge")
 

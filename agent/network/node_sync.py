@@ -50,7 +50,7 @@ class NodeNetworkController:
                 log.exception("node network sync failed")
             try:
                 await asyncio.wait_for(self._wake.wait(), self.resync_period)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def sync_once(self) -> None:

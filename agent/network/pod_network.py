@@ -23,8 +23,8 @@ from typing import Any
 
 from agent.network import bridge, veth
 from agent.network.ipam import HostLocalIPAM, gateway_of
-from minikube_py.netns import sandbox_netns_path
 from agent.network.resolv import CLUSTER_DNS, CLUSTER_DOMAIN, write_resolv_conf
+from minikube_py.netns import sandbox_netns_path
 
 CLUSTER_CIDR = "10.244.0.0/16"
 

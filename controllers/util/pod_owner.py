@@ -24,14 +24,13 @@ import asyncio
 import copy
 from typing import Any, ClassVar
 
+from controllers.base import Controller, ControllerContext, object_key
+from controllers.util.expectations import Expectations
+from controllers.util.ownership import resolve_controller_ref
 from minikube_py.api import pods as podutil
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import Obj, controller_ref, is_being_deleted, meta, new_controller_ref
 from minikube_py.api.selectors import label_selector_from_dict
-
-from controllers.base import Controller, ControllerContext, object_key
-from controllers.util.expectations import Expectations
-from controllers.util.ownership import resolve_controller_ref
 
 SLOW_START_INITIAL_BATCH = 1
 
@@ -142,7 +141,7 @@ class PodOwnerController(Controller):
             *(client.delete(meta(p)["name"], preconditions={"uid": meta(p)["uid"]}) for p in victims),
             return_exceptions=True)
         error: ApiError | None = None
-        for pod, result in zip(victims, results):
+        for pod, result in zip(victims, results, strict=True):
             if isinstance(result, BaseException):
                 self.expectations.deletion_observed(key, object_key(pod))    # it will not go away by us
                 if not (isinstance(result, ApiError) and result.reason in ("NotFound", "Conflict")):

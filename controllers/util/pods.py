@@ -15,14 +15,14 @@ sooner it goes:
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from minikube_py.api.meta import Obj, is_being_deleted, meta
 from minikube_py.api.pods import is_ready, is_terminal, node_name, phase, ready_since, restart_count
 from minikube_py.api.times import parse_time
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
-FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def is_active(pod: Obj) -> bool:

@@ -21,7 +21,6 @@ from typing import Any
 from minikube_py.api.meta import Obj
 from minikube_py.api.resources import ResourceType
 
-
 JOB_UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
 JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
 DEFAULT_FILE_MODE = 0o644

@@ -12,7 +12,8 @@ foreground deletion of an owner waits for the dependents whose reference has
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 Obj = dict[str, Any]          # an API object (or a part of one) as decoded JSON
 

@@ -14,8 +14,9 @@ controller decides with the same functions where its pods belong. A node is anyt
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from minikube_py.api.selectors import Requirement, SelectorError, make_requirement
 
@@ -36,7 +37,7 @@ class NodeLabels:
     labels: Mapping[str, str]
 
     @classmethod
-    def of(cls, node: Mapping[str, Any]) -> "NodeLabels":
+    def of(cls, node: Mapping[str, Any]) -> NodeLabels:
         meta = node.get("metadata") or {}
         return cls(meta.get("name") or "", meta.get("labels") or {})
 

@@ -16,9 +16,10 @@ writes it in every status update: both call `qos_class`, so they cannot disagree
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from minikube_py.api.conditions import find_condition, is_true
 from minikube_py.api.meta import Obj

@@ -14,7 +14,7 @@ kubectl's duration.HumanDuration (k8s.io/apimachinery/pkg/util/duration).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"              # metav1.Time:      2006-01-02T15:04:05Z
@@ -23,17 +23,17 @@ INVALID_DURATION = "<invalid>"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_time(moment: datetime) -> str:
     """A moment as metav1.Time (UTC, whole seconds)."""
-    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def format_microtime(moment: datetime) -> str:
     """A moment as metav1.MicroTime (UTC, microseconds)."""
-    return moment.astimezone(timezone.utc).strftime(MICROTIME_FORMAT)
+    return moment.astimezone(UTC).strftime(MICROTIME_FORMAT)
 
 
 def timestamp(offset_seconds: float = 0) -> str:

@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.times import format_microtime, now, parse_time
@@ -88,7 +89,7 @@ class LeaderElector:
             return False
         try:
             return await asyncio.wait_for(self._try_acquire_or_renew(), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _stop_leading(self, work: asyncio.Task) -> None:

@@ -11,11 +11,19 @@ node matches, normalized so the best node gets 100.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from minikube_py.api.nodeaffinity import NodeMatcher, preferred_terms, required_node_affinity
-from scheduler.framework import (SKIP, CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, default_normalize,
-                                 unresolvable)
+from scheduler.framework import (
+    SKIP,
+    CycleState,
+    FilterPlugin,
+    ScorePlugin,
+    Snapshot,
+    Status,
+    default_normalize,
+    unresolvable,
+)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
 

@@ -13,13 +13,13 @@ with the DaemonSet controller and the taint-eviction controller.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from minikube_py.api.taints import NO_EXECUTE, NO_SCHEDULE, PREFER_NO_SCHEDULE, first_untolerated, tolerated_by_any
-from scheduler.framework import (CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, default_normalize,
-                                 unresolvable)
+from scheduler.framework import CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, default_normalize, unresolvable
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
+
 
 class TaintToleration(FilterPlugin, ScorePlugin):
     name = "TaintToleration"

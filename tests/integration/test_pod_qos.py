@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from agent.kubelet.runtime.types import ContainerRecord
 from agent.kubelet.status import Observation, pod_status
-
 from tests.helpers import pod
 
 RESOURCES = {"requests": {"cpu": "1000m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}

@@ -1,14 +1,22 @@
 """metav1.Time / MicroTime on the wire and kubectl's HumanDuration (minikube_py/api/times.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from minikube_py.api.times import (format_microtime, format_time, human_duration, microtimestamp, parse_rfc3339,
-                                   parse_time, since, timestamp)
+from minikube_py.api.times import (
+    format_microtime,
+    format_time,
+    human_duration,
+    microtimestamp,
+    parse_rfc3339,
+    parse_time,
+    since,
+    timestamp,
+)
 
-MOMENT = datetime(2021, 1, 2, 15, 4, 5, 123456, tzinfo=timezone.utc)
+MOMENT = datetime(2021, 1, 2, 15, 4, 5, 123456, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -42,7 +50,7 @@ def test_format_time_and_microtime_are_utc() -> None:
 
 
 def test_timestamps_are_now() -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     written, micro, later = parse_time(timestamp()), parse_time(microtimestamp()), parse_time(timestamp(30))
     assert written is not None and micro is not None and later is not None
     assert before <= written <= micro + timedelta(seconds=1)

@@ -31,18 +31,34 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import docker
 import docker.errors
 
-from minikube_py.api.times import parse_time
-
 from agent.kubelet.runtime.container_view import ContainerView
 from agent.kubelet.runtime.types import (
-    CREATED, EXITED, KIND_SANDBOX, LABEL_ATTEMPT, LABEL_CONTAINER, LABEL_KIND, LABEL_MANAGED, LABEL_NODE,
-    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, RUNNING, SANDBOX_NAME,
-    ContainerConfig, ContainerRecord, ImagePullError, PodRef)
+    CREATED,
+    EXITED,
+    KIND_SANDBOX,
+    LABEL_ATTEMPT,
+    LABEL_CONTAINER,
+    LABEL_KIND,
+    LABEL_MANAGED,
+    LABEL_NODE,
+    LABEL_POD_NAME,
+    LABEL_POD_NAMESPACE,
+    LABEL_POD_UID,
+    LABEL_RESTART_COUNT,
+    RUNNING,
+    SANDBOX_NAME,
+    ContainerConfig,
+    ContainerRecord,
+    ImagePullError,
+    PodRef,
+)
+from minikube_py.api.times import parse_time
 
 log = logging.getLogger("agent.runtime.docker")
 

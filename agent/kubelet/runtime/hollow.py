@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import AsyncIterator
-
-from minikube_py.api.times import timestamp
+from collections.abc import AsyncIterator
 
 from agent.kubelet.runtime.types import (
-    CREATED, EXITED, KIND_INIT, KIND_SANDBOX, RUNNING, SANDBOX_NAME, ContainerConfig, ContainerRecord, PodRef)
+    CREATED,
+    EXITED,
+    KIND_INIT,
+    KIND_SANDBOX,
+    RUNNING,
+    SANDBOX_NAME,
+    ContainerConfig,
+    ContainerRecord,
+    PodRef,
+)
+from minikube_py.api.times import timestamp
 
 _ids = itertools.count(1)
 

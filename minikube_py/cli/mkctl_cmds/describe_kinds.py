@@ -7,17 +7,29 @@ of their own get the generic one: metadata, then spec/data/status as YAML.
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.pods import container_resources, containers
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
 from minikube_py.api.resources import ResourceType, lookup
 from minikube_py.api.times import since
-from minikube_py.cli.mkctl_cmds.describe_sections import (NONE, Obj, Writer, controlled_by, selector_text,
-                                                          timestamp, write_common, write_conditions,
-                                                          write_container, write_identity, write_maps,
-                                                          write_pod_template, write_volumes)
+from minikube_py.cli.mkctl_cmds.describe_sections import (
+    NONE,
+    Obj,
+    Writer,
+    controlled_by,
+    selector_text,
+    timestamp,
+    write_common,
+    write_conditions,
+    write_container,
+    write_identity,
+    write_maps,
+    write_pod_template,
+    write_volumes,
+)
 from minikube_py.cli.mkctl_cmds.output import to_yaml
 from minikube_py.cli.mkctl_cmds.rollout import owned_replicasets, template_without_hash
 from minikube_py.cli.mkctl_cmds.runtime import Session

@@ -8,8 +8,9 @@ Deployments, ReplicaSets and `rollout history --revision`), and Events.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from minikube_py.api.meta import Obj
 from minikube_py.api.pods import container_resources
@@ -218,7 +219,7 @@ def _event_time(event: Obj) -> str:
 
 def event_age(event: Obj, now: datetime | None = None) -> str:
     """`10s`, or `3m (x4 over 10m)` for an event seen several times, as kubectl shows."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     last = since(_event_time(event), now)
     count = event.get("count") or 1
     if count > 1 and event.get("firstTimestamp"):
@@ -232,7 +233,7 @@ def write_events(w: Writer, events: list[Obj]) -> None:
         return
     w.line(0, "Events:")
     # seconds are coarse: eventTime (microseconds) orders events of the same second
-    ordered = sorted(events, key=lambda e: (parse_time(_event_time(e)) or datetime.min.replace(tzinfo=timezone.utc),
+    ordered = sorted(events, key=lambda e: (parse_time(_event_time(e)) or datetime.min.replace(tzinfo=UTC),
                                             e.get("eventTime") or ""))
     source = lambda e: (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""  # noqa: E731
     w.table(1, ["Type", "Reason", "Age", "From", "Message"],

@@ -13,7 +13,8 @@ Several objects printed as yaml/json are wrapped in a `kind: List`, as kubectl d
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import click
 import yaml

@@ -26,11 +26,10 @@ import click
 from minikube_py.api.conditions import find_condition
 from minikube_py.api.resources import lookup
 from minikube_py.cli.mkctl_cmds.describe_sections import pod_template_lines
+from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.output import print_table
-from minikube_py.cli.mkctl_cmds.duration import DURATION
-from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
-                                                type_and_names)
+from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, object_ref, type_and_names
 
 DEPLOYMENTS = lookup("deployments")
 REPLICASETS = lookup("replicasets")
