@@ -21,26 +21,15 @@ import copy
 
 from controllers.deployment_util import scaled_value, template_hash
 from minikube_py.api import pods as podutil
+from minikube_py.api import taints
 from minikube_py.api.meta import Obj, new_controller_ref
 from minikube_py.api.nodeaffinity import NodeLabels, pod_matches_node
-from minikube_py.api.taints import (
-    DISK_PRESSURE,
-    MEMORY_PRESSURE,
-    NO_EXECUTE,
-    NO_SCHEDULE,
-    NOT_READY,
-    PID_PRESSURE,
-    UNREACHABLE,
-    UNSCHEDULABLE,
-    first_untolerated,
-    node_taints,
-    pod_tolerations,
-)
+from minikube_py.api.taints import NO_EXECUTE, NO_SCHEDULE, first_untolerated, node_taints, pod_tolerations
 
 HASH_LABEL = "controller-revision-hash"
 DAEMON_TOLERATIONS = (
-    (NOT_READY, NO_EXECUTE), (UNREACHABLE, NO_EXECUTE), (DISK_PRESSURE, NO_SCHEDULE),
-    (MEMORY_PRESSURE, NO_SCHEDULE), (PID_PRESSURE, NO_SCHEDULE), (UNSCHEDULABLE, NO_SCHEDULE),
+    (taints.NOT_READY, NO_EXECUTE), (taints.UNREACHABLE, NO_EXECUTE), (taints.DISK_PRESSURE, NO_SCHEDULE),
+    (taints.MEMORY_PRESSURE, NO_SCHEDULE), (taints.PID_PRESSURE, NO_SCHEDULE), (taints.UNSCHEDULABLE, NO_SCHEDULE),
 )
 
 
@@ -98,10 +87,10 @@ def should_run(ds: Obj, node: Obj) -> tuple[bool, bool]:
     pod_spec = (ds["spec"].get("template") or {}).get("spec") or {}
     if not pod_matches_node(pod_spec, NodeLabels.of(node)):
         return False, False
-    taints, tolerations = node_taints(node), with_daemon_tolerations(pod_tolerations(pod_spec))
-    if first_untolerated(taints, tolerations, (NO_EXECUTE,)) is not None:
+    node_taint_list, tolerations = node_taints(node), with_daemon_tolerations(pod_tolerations(pod_spec))
+    if first_untolerated(node_taint_list, tolerations, (NO_EXECUTE,)) is not None:
         return False, False
-    return first_untolerated(taints, tolerations, (NO_SCHEDULE,)) is None, True
+    return first_untolerated(node_taint_list, tolerations, (NO_SCHEDULE,)) is None, True
 
 
 def max_unavailable(ds: Obj, desired: int) -> int:
