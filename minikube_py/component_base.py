@@ -31,7 +31,8 @@ import re
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import click
 
@@ -112,7 +113,7 @@ class LeaderElectionConfiguration:
         if not self.resource_name or not self.resource_namespace:
             raise ValueError("--leader-elect-resource-name and --leader-elect-resource-namespace are required")
 
-    def elector(self, api: ApiClient, on_started_leading: Callable[[], Awaitable[Any]],
+    def elector(self, api: ApiClient, on_started_leading: Callable[[], Coroutine[Any, Any, None]],
                 on_stopped_leading: Callable[[], Any] | None = None) -> LeaderElector:
         """A LeaderElector on this Lease, with a fresh identity `<hostname>_<uuid>` as Kubernetes'."""
         return LeaderElector(api, lease_name=self.resource_name, namespace=self.resource_namespace,

@@ -103,3 +103,11 @@ def lookup(name: str) -> ResourceType | None:
         if name in (r.plural, r.singular, r.kind.lower(), *r.short_names):
             return r
     return None
+
+
+def known(name: str) -> ResourceType:
+    """A type the code itself names (`known("pods")`): its absence is a programming error, not bad input."""
+    found = lookup(name)
+    if found is None:
+        raise LookupError(f"no served resource type {name!r}")
+    return found

@@ -25,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from minikube_py.api.errors import ApiError
+from minikube_py.api.meta import Obj
 from minikube_py.api.times import format_microtime, now, parse_time
 from minikube_py.client.callbacks import call
 from minikube_py.client.rest import ApiClient
@@ -38,7 +39,7 @@ log = logging.getLogger("client.leaderelection")
 
 class LeaderElector:
     def __init__(self, api: ApiClient, *, lease_name: str, namespace: str, identity: str,
-                 on_started_leading: Callable[[], Awaitable[Any]],
+                 on_started_leading: Callable[[], Coroutine[Any, Any, None]],
                  on_stopped_leading: Callable[[], Any] | None = None,
                  lease_duration: float = 15.0, renew_deadline: float = 10.0, retry_period: float = 2.0,
                  release_on_cancel: bool = False) -> None:
@@ -92,7 +93,7 @@ class LeaderElector:
         except TimeoutError:
             return False
 
-    async def _stop_leading(self, work: asyncio.Task) -> None:
+    async def _stop_leading(self, work: asyncio.Task[None]) -> None:
         was_leading, self._leading = self._leading, False
         work.cancel()
         await asyncio.gather(work, return_exceptions=True)
@@ -118,7 +119,7 @@ class LeaderElector:
         lease["spec"] = self._next_spec(spec)
         return await self._write(self.leases.update, lease)
 
-    async def _write(self, verb: Callable[[dict], Awaitable[dict]], lease: dict) -> bool:
+    async def _write(self, verb: Callable[[Obj], Awaitable[Obj]], lease: Obj) -> bool:
         try:
             await verb(lease)
         except ApiError as e:       # 409: someone else wrote first; anything else: try later
@@ -127,11 +128,11 @@ class LeaderElector:
         self._observe(self.identity)
         return True
 
-    def _new_lease(self) -> dict:
+    def _new_lease(self) -> Obj:
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                 "metadata": {"name": self.lease_name}, "spec": self._next_spec({})}
 
-    def _next_spec(self, spec: dict) -> dict:
+    def _next_spec(self, spec: Obj) -> Obj:
         stamp = format_microtime(now())
         ours = spec.get("holderIdentity") == self.identity
         transitions = spec.get("leaseTransitions", 0) + (0 if ours or not spec else 1)
@@ -140,7 +141,7 @@ class LeaderElector:
                 "leaseTransitions": transitions}
 
     @staticmethod
-    def _expired(spec: dict) -> bool:
+    def _expired(spec: Obj) -> bool:
         renewed = parse_time(spec.get("renewTime")) or parse_time(spec.get("acquireTime"))
         if renewed is None:
             return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -170,7 +170,7 @@ class ResourceClient:
 
     async def log(self, name: str, *, container: str | None = None, follow: bool = False,
                   tail_lines: int | None = None, timestamps: bool = False,
-                  previous: bool = False) -> AsyncIterator[bytes]:
+                  previous: bool = False) -> AsyncGenerator[bytes, None]:
         """A pod's log, line by line (bytes with their newline); with follow=True it runs until the
         container stops or the caller closes the iterator."""
         params = {"container": container, "follow": follow or None, "tailLines": tail_lines,

@@ -170,7 +170,7 @@ async def delete(session: Session, args: tuple[str, ...], filenames: tuple[str, 
 async def _selected(session: Session, args: tuple[str, ...], selector: str | None) -> list[tuple[ResourceType, str]]:
     if len(args) != 1:
         raise CliError("error: a resource type (and no name) must be given with -l or --all")
-    targets = []
+    targets: list[tuple[ResourceType, str]] = []
     for type_name in args[0].split(","):
         rt = resource_type(type_name)
         items, _ = await session.resource(rt).list_all(label_selector=selector)

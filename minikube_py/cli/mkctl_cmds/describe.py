@@ -14,14 +14,14 @@ from __future__ import annotations
 import click
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import ResourceType, lookup
+from minikube_py.api.resources import ResourceType, known
 from minikube_py.cli.mkctl_cmds.describe_kinds import DESCRIBERS, describe_generic
 from minikube_py.cli.mkctl_cmds.describe_sections import Obj, Writer, write_events
 from minikube_py.cli.mkctl_cmds.errors import CliError, server_error
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, resource_type, warn
 
 SCHEDULING_DECISION = "scheduler.minikube-py.io/decision"
-EVENTS = lookup("events")
+EVENTS = known("events")
 
 
 def events_selector(rt: ResourceType, obj: Obj) -> str:

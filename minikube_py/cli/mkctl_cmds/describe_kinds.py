@@ -13,7 +13,7 @@ from typing import Any
 from minikube_py.api.errors import ApiError
 from minikube_py.api.pods import container_resources, containers
 from minikube_py.api.quantity import QuantityError, cpu_millis, memory_bytes
-from minikube_py.api.resources import ResourceType, lookup
+from minikube_py.api.resources import ResourceType, known
 from minikube_py.api.times import since
 from minikube_py.cli.mkctl_cmds.describe_sections import (
     NONE,
@@ -35,7 +35,7 @@ from minikube_py.cli.mkctl_cmds.rollout import owned_replicasets, template_witho
 from minikube_py.cli.mkctl_cmds.runtime import Session
 
 Describer = Callable[[Session, Writer, ResourceType, Obj], Awaitable[None]]
-PODS, ENDPOINTS = lookup("pods"), lookup("endpoints")
+PODS, ENDPOINTS = known("pods"), known("endpoints")
 
 
 async def describe_pod(session: Session, w: Writer, rt: ResourceType, pod: Obj) -> None:
@@ -247,7 +247,7 @@ async def _endpoints(session: Session, service: Obj) -> Obj:
 
 
 def _endpoint_text(endpoints: Obj, service_port: Obj) -> str:
-    found = []
+    found: list[str] = []
     for subset in endpoints.get("subsets") or []:
         ports = [p for p in subset.get("ports") or [] if p.get("name", "") == service_port.get("name", "")]
         for address in subset.get("addresses") or []:

@@ -53,11 +53,11 @@ class Writer:
         return "\n".join(tabwrite(self.lines, DESCRIBE_PADDING)) + "\n"
 
 
-def labels(metadata: Obj) -> list[str]:
+def label_lines(metadata: Obj) -> list[str]:
     return [f"{k}={v}" for k, v in sorted((metadata.get("labels") or {}).items())]
 
 
-def annotations(metadata: Obj) -> list[str]:
+def annotation_lines(metadata: Obj) -> list[str]:
     return [f"{k}: {v}" for k, v in sorted((metadata.get("annotations") or {}).items()) if k != LAST_APPLIED]
 
 
@@ -77,8 +77,8 @@ def write_identity(w: Writer, obj: Obj, namespaced: bool = True) -> None:
 def write_maps(w: Writer, obj: Obj) -> None:
     """Labels and Annotations (without kubectl's own last-applied annotation, as kubectl shows them)."""
     metadata = obj.get("metadata") or {}
-    w.multiline(0, "Labels", labels(metadata))
-    w.multiline(0, "Annotations", annotations(metadata))
+    w.multiline(0, "Labels", label_lines(metadata))
+    w.multiline(0, "Annotations", annotation_lines(metadata))
 
 
 def write_common(w: Writer, obj: Obj, namespaced: bool = True, created: bool = False) -> None:
@@ -194,9 +194,9 @@ def write_volumes(w: Writer, level: int, volumes: list[Obj]) -> None:
 def write_pod_template(w: Writer, template: Obj) -> None:
     metadata, spec = template.get("metadata") or {}, template.get("spec") or {}
     w.line(0, "Pod Template:")
-    w.multiline(1, "Labels", labels(metadata))
+    w.multiline(1, "Labels", label_lines(metadata))
     if metadata.get("annotations"):
-        w.multiline(1, "Annotations", annotations(metadata))
+        w.multiline(1, "Annotations", annotation_lines(metadata))
     w.line(1, "Containers:")
     for container in spec.get("containers") or []:
         write_container(w, container, in_template=True)

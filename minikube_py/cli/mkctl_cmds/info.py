@@ -9,17 +9,19 @@
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
 import click
 
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known, lookup
 from minikube_py.api.times import parse_time, since
 from minikube_py.cli.mkctl_cmds.output import print_table
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, split_type_name, warn
 
 NEVER = "0001-01-01T00:00:00Z"
+NEVER_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
 
 # ---- events ---------------------------------------------------------------------------
@@ -39,7 +41,7 @@ def involved_ref(event: dict[str, Any]) -> str:
 
 
 def event_rows(events: list[dict[str, Any]], with_namespace: bool) -> list[list[str]]:
-    ordered = sorted(events, key=lambda e: parse_time(last_seen(e)) or parse_time(NEVER))
+    ordered = sorted(events, key=lambda e: parse_time(last_seen(e)) or NEVER_TIME)
     rows = []
     for event in ordered:
         row = [since(last_seen(event)), event.get("type", ""), event.get("reason", ""),
@@ -61,7 +63,7 @@ async def events(session: Session, all_namespaces: bool, for_object: str | None)
     if for_object:
         rt, name = split_type_name(for_object)
         field_selector = f"involvedObject.kind={rt.kind},involvedObject.name={name}"
-    client = session.resource(lookup("events"), all_namespaces=all_namespaces)
+    client = session.resource(known("events"), all_namespaces=all_namespaces)
     items, _ = await client.list_all(field_selector=field_selector)
     if not items:
         warn("No events found" if all_namespaces else f"No events found in {session.namespace} namespace.")
@@ -79,7 +81,7 @@ async def discovered_resources(session: Session) -> list[tuple[str, dict[str, An
         preferred = (group.get("preferredVersion") or {}).get("groupVersion")
         if preferred:
             paths.append(f"/apis/{preferred}")
-    found = []
+    found: list[tuple[str, dict[str, Any]]] = []
     for path in paths:
         resource_list = await session.api.request("GET", path)
         gv = resource_list.get("groupVersion", path.split("/", 2)[-1])

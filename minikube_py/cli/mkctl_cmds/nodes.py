@@ -22,13 +22,13 @@ from typing import Any
 import click
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known, lookup
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, resource_type, warn
 
-NODES = lookup("nodes")
-PODS = lookup("pods")
+NODES = known("nodes")
+PODS = known("pods")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 CONTROLLER_KINDS = "ReplicationController, ReplicaSet, Job, DaemonSet or StatefulSet"
 POLL_SECONDS = 0.2

@@ -24,15 +24,15 @@ from typing import Any
 import click
 
 from minikube_py.api.conditions import find_condition
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known
 from minikube_py.cli.mkctl_cmds.describe_sections import pod_template_lines
 from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.output import print_table
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, object_ref, type_and_names
 
-DEPLOYMENTS = lookup("deployments")
-REPLICASETS = lookup("replicasets")
+DEPLOYMENTS = known("deployments")
+REPLICASETS = known("replicasets")
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"

@@ -13,12 +13,12 @@ from contextlib import aclosing
 
 import click
 
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
                                                 type_and_names)
 
-PODS = lookup("pods")
+PODS = known("pods")
 
 
 @click.command("scale")
