@@ -132,7 +132,8 @@ class Algorithm:
         wanted = num_feasible_nodes_to_find(len(nodes), self.percentage)
         count = len(nodes)
         start = self.next_start_node_index % count
-        evaluated, rejected = 0, {}
+        evaluated = 0
+        rejected: dict[str, Status] = {}
         while evaluated < count and len(decision.feasible) < wanted:
             # Never more nodes than are still needed, so exactly the nodes a one-by-one
             # search would look at are looked at.

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.client.rest import ApiClient
@@ -33,7 +33,7 @@ log = logging.getLogger("scheduler.binder")
 
 
 def binding_body(pod: PodInfo, node: str, annotations: dict[str, str]) -> dict:
-    metadata = {"name": pod.name, "namespace": pod.namespace, "uid": pod.uid}
+    metadata: dict[str, Any] = {"name": pod.name, "namespace": pod.namespace, "uid": pod.uid}
     if annotations:
         metadata["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "Binding", "metadata": metadata,

@@ -14,7 +14,7 @@ are not, and the filters that only look at those things are skipped on them
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 from typing import Any
 
 from minikube_py.api.conditions import find_condition
@@ -60,7 +60,7 @@ class NodeInfo:
         self.restricted = (self.unschedulable or self.ready not in (None, "True")
                            or any(taint.get("effect") in RESTRICTING_TAINT_EFFECTS for taint in self.taints))
 
-    def clone(self, without: set[str] = frozenset(), extra: list[PodInfo] = ()) -> NodeInfo:
+    def clone(self, without: AbstractSet[str] = frozenset(), extra: Sequence[PodInfo] = ()) -> NodeInfo:
         """A copy to try "what if" on (preemption, nominated pods): minus the pods keyed in
         `without`, plus `extra`. The node object is shared, the pod bookkeeping is the copy's own."""
         copy = NodeInfo(self.node)

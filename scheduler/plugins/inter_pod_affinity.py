@@ -55,8 +55,8 @@ class _FilterState:
                     domain = _domain(term, node)
                     if domain and term.matches(pod):
                         self.existing_anti[domain] += 1
-        self.affinity = [Counter() for _ in pod.required_affinity]
-        self.anti_affinity = [Counter() for _ in pod.required_anti_affinity]
+        self.affinity: list[Counter[Domain]] = [Counter() for _ in pod.required_affinity]
+        self.anti_affinity: list[Counter[Domain]] = [Counter() for _ in pod.required_anti_affinity]
         if pod.required_affinity or pod.required_anti_affinity:
             self._count_incoming_terms(pod, snapshot)
 
