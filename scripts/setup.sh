@@ -7,7 +7,8 @@
 #   - starts etcd and dockerd when they are not already running
 # Running it twice is fine: every step checks before it acts.
 # The Vagrant lab (vagrant/) sources this file for PACKAGES, install_packages and
-# create_venv; the steps below run only when it is executed, not sourced.
+# create_venv (its test and box build install their host tools with install_packages);
+# the steps below run only when it is executed, not sourced.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,9 +29,10 @@ quiet_pip() {
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-install_packages() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+install_packages() {   # [package...]: the ones missing of these (default: PACKAGES)
+  local wanted=("$@") missing=()
+  ((${#wanted[@]})) || wanted=("${PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   if ((${#missing[@]})); then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build a Debian 12 Vagrant box for libvirt with everything the lab needs baked in,
-# so VMs with no internet can be provisioned (used by `make test-vagrant`).
+# so VMs with no internet can be provisioned (used by `make test-vagrant`). Installs the
+# host tools it runs (HOST_PACKAGES) when they are missing.
 #
 #   sudo vagrant/build-box.sh            # -> $MK_BOX_FILE, then `vagrant box add` it
 #
@@ -24,7 +25,9 @@ DISK_GB="${MK_BOX_DISK_GB:-8}"
 SOURCES="${MK_BOX_SOURCES:-/etc/apt/sources.list.d/debian.sources}"
 WHEELS=/var/cache/minikube-py/wheels
 # shellcheck source=../scripts/setup.sh
-source "$ROOT/scripts/setup.sh"          # PACKAGES: the project's Debian packages
+source "$ROOT/scripts/setup.sh"          # PACKAGES (the project's Debian packages), install_packages
+# What this script runs on the host; vagrant only for its insecure public key.
+HOST_PACKAGES=(mmdebstrap e2fsprogs extlinux qemu-utils python3 python3-pip vagrant)
 BASE=(systemd-sysv udev dbus linux-image-cloud-amd64 initramfs-tools openssh-server sudo
       rsync iputils-ping procps netbase apparmor)
 
@@ -37,12 +40,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check_host() {
+prepare_host() {
   [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap, mount)"
-  local tool
-  for tool in mmdebstrap mkfs.ext4 extlinux qemu-img python3; do
-    command -v "$tool" >/dev/null || die "$tool missing: apt-get install mmdebstrap e2fsprogs extlinux qemu-utils python3"
-  done
+  install_packages "${HOST_PACKAGES[@]}"
   [ -r "$SOURCES" ] || die "no apt sources file $SOURCES (set MK_BOX_SOURCES)"
   VAGRANT_KEY="$(ls /usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub 2>/dev/null | head -1)"
   [ -n "$VAGRANT_KEY" ] || die "Vagrant's insecure public key not found: apt-get install vagrant"
@@ -130,7 +130,7 @@ pack_box() {
 
 main() {
   local start=$SECONDS
-  check_host
+  prepare_host
   mkdir -p "$WORKDIR"
   make_rootfs
   configure_guest

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Vagrant lab, tested for real on a machine whose VMs have no internet (`make test-vagrant`):
 #
-#  1. starts libvirt's daemons if they are not running, builds the box if it is missing
-#     (vagrant/build-box.sh), and defines a storage pool and two isolated libvirt networks
+#  1. installs the host packages it needs when they are missing (scripts/setup.sh's
+#     install_packages, as everything else here), builds the box if it is missing
+#     (vagrant/build-box.sh, which installs its own tools), starts libvirt's daemons if they
+#     are not running and defines a storage pool and two isolated libvirt networks
 #     (no <forward>, no DNS: nothing a VM sends can leave this machine);
 #  2. `vagrant up` of the control plane and MK_WORKERS (2) workers with software
 #     emulation (libvirt driver qemu/TCG), in a Vagrant home and dot-dir of its own;
@@ -10,7 +12,8 @@
 #     applies examples/hello.yaml, waits for its 3 replicas and reaches hello through its
 #     NodePort on each worker;
 #  4. always (trap), even when a step fails: destroys the VMs, removes the box and its
-#     volumes, the pool and the networks, stops the daemons it started and removes the
+#     volumes, the domains, the pool and the networks by name (also leftovers of an earlier
+#     run killed before its clean-up), stops the daemons it started and removes the
 #     LIBVIRT_* iptables chains libvirt leaves behind.
 set -euo pipefail
 
@@ -19,6 +22,7 @@ WORK="${MK_VAGRANT_WORKDIR:-/var/tmp/minikube-py-vagrant}"
 BOX_FILE="${MK_BOX_FILE:-/var/tmp/minikube-py-debian12.box}"
 BOX_NAME=minikube-py/debian12-offline
 POOL=mkpy-vagrant
+DOMAIN_PREFIX=mkpy-vagrant-              # libvirt domains: mkpy-vagrant-control-plane, -node1 ...
 MGMT_NET=mkpy-vmgmt MGMT_BRIDGE=mkpyvmgmt0 MGMT_PREFIX=192.168.121
 LAB_NET=mkpy-vlab LAB_BRIDGE=mkpyvlab0 LAB_PREFIX=192.168.56
 API=http://$LAB_PREFIX.10:6443
@@ -26,9 +30,16 @@ WORKERS="${MK_WORKERS:-2}"
 NODES=$((WORKERS + 1))                   # the control plane runs an agent too
 STARTED_LIBVIRT=0
 START=$SECONDS
+# shellcheck source=../scripts/setup.sh
+source "$PROJECT/scripts/setup.sh"       # install_packages: the project's one way to install packages
+# Vagrant and its libvirt plugin, libvirt's daemons (dnsmasq-base: DHCP on the management
+# network), QEMU and qemu-img (vagrant-libvirt makes the VMs' disks with it), the checks' tools.
+HOST_PACKAGES=(vagrant vagrant-libvirt libvirt-daemon-system qemu-system-x86 qemu-utils dnsmasq-base
+               rsync openssh-client curl python3)
 
 export VAGRANT_HOME="$WORK/vagrant.d" VAGRANT_DOTFILE_PATH="$WORK/dotfile" VAGRANT_CHECKPOINT_DISABLE=1
 export MK_WORKERS="$WORKERS" MK_CONTROL_PLANE_AGENT=1 MK_VAGRANT_BOX="$BOX_NAME" MK_LIBVIRT_DRIVER=qemu MK_LIBVIRT_POOL="$POOL"
+export MK_LIBVIRT_PREFIX="$DOMAIN_PREFIX"
 export MK_LIBVIRT_MGMT_NETWORK="$MGMT_NET" MK_LIBVIRT_MGMT_ADDRESS="$MGMT_PREFIX.0/24"
 export MK_LIBVIRT_LAB_NETWORK="$LAB_NET"
 export MK_VAGRANT_MEMORY="${MK_VAGRANT_MEMORY:-1536}" MK_VAGRANT_CPUS=1 MK_VAGRANT_BOOT_TIMEOUT=1800
@@ -41,26 +52,31 @@ virsh() { command virsh -q -c qemu:///system "$@"; }
 
 check_host() {
   [ "$(id -u)" = 0 ] || die "run as root"
-  local tool
-  for tool in vagrant virsh libvirtd virtlogd qemu-system-x86_64 curl python3; do
-    command -v "$tool" >/dev/null || die "$tool missing: apt-get install vagrant vagrant-libvirt \
-libvirt-daemon-system qemu-system-x86 curl python3"
-  done
   # The networks' addresses must be free: the one-machine lab uses 192.168.56.0/24 too.
-  if ip -br addr | grep -qE " ($LAB_PREFIX|$MGMT_PREFIX)\.[0-9]+/"; then
+  # (Our own bridges, left by an earlier run killed before its clean-up, are removed below.)
+  if ip -br addr | grep -vE "^($MGMT_BRIDGE|$LAB_BRIDGE) " | grep -qE " ($LAB_PREFIX|$MGMT_PREFIX)\.[0-9]+/"; then
     die "$LAB_PREFIX.0/24 or $MGMT_PREFIX.0/24 is already in use on this host (a lab?)"
   fi
 }
 
 start_libvirt() {
   if virsh version >/dev/null 2>&1; then log "libvirtd already running"; return; fi
-  log "starting virtlogd and libvirtd"
+  log "starting virtlogd and libvirtd"   # no init system here to start them
   mkdir -p "$WORK"
   STARTED_LIBVIRT=1
   virtlogd -d -p "$WORK/virtlogd.pid"
   libvirtd -d -p "$WORK/libvirtd.pid"
-  for _ in $(seq 50); do virsh version >/dev/null 2>&1 && return; sleep 0.2; done
-  die "libvirtd did not answer"
+  local up=0
+  for _ in $(seq 50); do virsh version >/dev/null 2>&1 && { up=1; break; }; sleep 0.2; done
+  [ "$up" = 1 ] || die "libvirtd did not answer"
+  # A fresh libvirtd autostarts the package's "default" network, which NATs to the outside;
+  # the test allows no route off this machine, so what our daemon autostarted is stopped
+  # (its definition and autostart flag stay as the package made them).
+  local net
+  for net in $(virsh net-list --name); do
+    log "stopping libvirt network $net (autostarted by the libvirtd we started; it forwards)"
+    virsh net-destroy "$net" >/dev/null
+  done
 }
 
 define_network() {   # name bridge address [dhcp-range-start dhcp-range-end]
@@ -138,6 +154,28 @@ check_cluster() {
 
 # ---- clean-up (trap) --------------------------------------------------------------------------
 
+domains() {
+  local i
+  echo "${DOMAIN_PREFIX}control-plane"
+  for i in $(seq "$WORKERS"); do echo "${DOMAIN_PREFIX}node$i"; done
+}
+
+remove_libvirt_objects() {   # everything this test defines in libvirt, by name; quiet when absent
+  local name volume
+  for name in $(domains); do
+    virsh destroy "$name" >/dev/null 2>&1; virsh undefine "$name" >/dev/null 2>&1
+  done
+  if virsh pool-info "$POOL" >/dev/null 2>&1; then
+    for volume in $(virsh vol-list "$POOL" | awk '{print $1}'); do
+      virsh vol-delete --pool "$POOL" "$volume" >/dev/null
+    done
+    virsh pool-destroy "$POOL" >/dev/null 2>&1; virsh pool-undefine "$POOL" >/dev/null
+  fi
+  for name in "$LAB_NET" "$MGMT_NET"; do
+    virsh net-destroy "$name" >/dev/null 2>&1; virsh net-undefine "$name" >/dev/null 2>&1
+  done
+}
+
 remove_libvirt_chains() {
   local cmd table chain rule
   for cmd in iptables ip6tables; do
@@ -168,13 +206,7 @@ cleanup() {
   log "cleaning up"
   if [ -d "$VAGRANT_DOTFILE_PATH" ]; then (cd "$PROJECT" && vagrant destroy -f >/dev/null); fi
   vagrant box remove -f --all "$BOX_NAME" >/dev/null 2>&1
-  if virsh pool-info "$POOL" >/dev/null 2>&1; then
-    for volume in $(virsh vol-list "$POOL" | awk '{print $1}'); do virsh vol-delete --pool "$POOL" "$volume"; done
-    virsh pool-destroy "$POOL" >/dev/null; virsh pool-undefine "$POOL" >/dev/null
-  fi
-  for net in "$LAB_NET" "$MGMT_NET"; do
-    virsh net-destroy "$net" >/dev/null 2>&1; virsh net-undefine "$net" >/dev/null 2>&1
-  done
+  remove_libvirt_objects                 # whatever `vagrant destroy` did not (or could not) remove
   if [ "$STARTED_LIBVIRT" = 1 ]; then
     stop_pid_file "$WORK/libvirtd.pid"
     stop_pid_file "$WORK/virtlogd.pid"
@@ -187,10 +219,12 @@ cleanup() {
 
 main() {
   check_host
+  install_packages "${HOST_PACKAGES[@]}"
   trap cleanup EXIT
   trap 'exit 130' INT TERM               # a signal still runs the clean-up
   [ -f "$BOX_FILE" ] || { log "building the box $BOX_FILE"; MK_BOX_FILE="$BOX_FILE" "$PROJECT/vagrant/build-box.sh"; }
   start_libvirt
+  remove_libvirt_objects                 # leftovers of an earlier run that was killed
   set_up_libvirt
   vagrant box add -f --name "$BOX_NAME" "$BOX_FILE" >/dev/null
   log "vagrant up: control-plane and $WORKERS workers (TCG; several minutes)"
