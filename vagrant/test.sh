@@ -161,7 +161,8 @@ domains() {
 }
 
 remove_libvirt_objects() {   # everything this test defines in libvirt, by name; quiet when absent
-  local name volume
+  local - name volume
+  set +e                                 # (local -: only in here) absent objects are fine
   for name in $(domains); do
     virsh destroy "$name" >/dev/null 2>&1; virsh undefine "$name" >/dev/null 2>&1
   done
@@ -174,6 +175,7 @@ remove_libvirt_objects() {   # everything this test defines in libvirt, by name;
   for name in "$LAB_NET" "$MGMT_NET"; do
     virsh net-destroy "$name" >/dev/null 2>&1; virsh net-undefine "$name" >/dev/null 2>&1
   done
+  return 0
 }
 
 remove_libvirt_chains() {
