@@ -15,6 +15,15 @@ that becomes the 410 Expired ERROR event clients expect).
 
 Selectors see transitions: an object that stops matching a watcher's selector
 is sent to it as DELETED, one that starts matching as ADDED, as in Kubernetes.
+
+After an etcd compaction the cache can lose track, two ways: its own watch is
+refused as too old (after a reconnect), or etcd delivers an update or delete
+without the previous value, because that revision was compacted before the
+event was sent (a DELETE then does not even say what was deleted). Either way
+the cache starts over from a fresh read, as Kubernetes' cacher does when its
+reflector's watch fails ("etcd event received with PrevKv=nil"): it relists,
+and every watcher gets 410 Expired, so clients relist too and drop what no
+longer exists.
 """
 from __future__ import annotations
 
@@ -34,6 +43,14 @@ from .storage import Object, Store, _prefix_end, _with_rv
 log = logging.getLogger("apiserver.watchcache")
 
 Matcher = Callable[[Object], bool]
+
+
+class PrevValueLost(Exception):
+    """etcd sent an update or delete without the previous value (compacted before it was sent)."""
+
+    def __init__(self, raw: aetcd.rtypes.Event) -> None:
+        super().__init__(f"etcd event received without its previous value (key={raw.kv.key.decode()!r}, "
+                         f"modRevision={raw.kv.mod_revision}, type={raw.kind})")
 
 
 class WatchEvent:
@@ -178,12 +195,25 @@ class WatchCache:
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
-        namespaces, self.revision, _ = await self.store.list(self.by_plural["namespaces"], None)
-        self.namespaces = {ns["metadata"]["name"]: ns for ns in namespaces}
-        classes, _, _ = await self.store.list(self.by_plural["priorityclasses"], None, revision=self.revision)
-        self.priority_classes = {pc["metadata"]["name"]: pc for pc in classes}
-        self.floor = {plural: self.revision for plural in self.buffers}
+        self._take(*await self._fresh_read())
         self._task = asyncio.create_task(self._run(), name="watchcache")
+
+    async def _fresh_read(self) -> tuple[int, dict[str, Object], dict[str, Object]]:
+        """The current revision and, as of it, the namespaces and PriorityClasses (the mirrors)."""
+        namespaces, revision, _ = await self.store.list(self.by_plural["namespaces"], None)
+        classes, _, _ = await self.store.list(self.by_plural["priorityclasses"], None, revision=revision)
+        return (revision, {ns["metadata"]["name"]: ns for ns in namespaces},
+                {pc["metadata"]["name"]: pc for pc in classes})
+
+    def _take(self, revision: int, namespaces: dict[str, Object], classes: dict[str, Object]) -> None:
+        """Continue from a fresh read: empty buffers starting at its revision, its mirrors."""
+        for buffer in self.buffers.values():
+            buffer.clear()
+        self.latest.clear()
+        self.namespaces, self.priority_classes = namespaces, classes
+        self.revision = revision
+        self.floor = {plural: revision for plural in self.buffers}
+        self._advance()
 
     async def stop(self) -> None:
         tasks = [t for t in (self._task, *self._side_tasks) if t]
@@ -195,11 +225,15 @@ class WatchCache:
                 watcher.close()
 
     async def _run(self) -> None:
-        """Follow etcd forever; reconnect after errors, reset after a compaction."""
+        """Follow etcd forever; reconnect after errors, start over after a compaction."""
         prefix = f"{self.store.prefix}/".encode()
         backoff = 0.1
+        lost: str | None = None      # why the cache must start over from a fresh read
         while True:
             try:
+                if lost is not None:
+                    await self._reset(lost)
+                    lost = None
                 stream = await self.store.client.watch(prefix, range_end=_prefix_end(prefix),
                                                        start_revision=self.revision + 1, prev_kv=True)
                 self.ready.set()
@@ -212,38 +246,43 @@ class WatchCache:
             except asyncio.CancelledError:
                 raise
             except aetcd.exceptions.RevisionCompactedError:
-                log.warning("etcd compacted past revision %d: resetting the watch cache", self.revision)
-                await self._reset()
+                lost = f"etcd compacted past revision {self.revision}"
+            except PrevValueLost as e:
+                lost = str(e)
             except Exception as e:  # etcd restarted or the connection broke
                 self.ready.clear()
                 log.warning("etcd watch broke (%s); re-watching from revision %d", e, self.revision + 1)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _reset(self) -> None:
-        for plural, watchers in self.watchers.items():
+    async def _reset(self, why: str) -> None:
+        """Start over from a fresh read; every watcher gets 410 Expired and relists."""
+        log.warning("%s: the watch cache starts over from a fresh read", why)
+        fresh = await self._fresh_read()
+        # From here on without an await: no request sees a half-reset cache.
+        for watchers in self.watchers.values():
             for watcher in list(watchers):
-                watcher.fail(errors.gone("the watch cache was reset after an etcd compaction; re-list"))
-            self.buffers[plural].clear()
-        self.latest.clear()
-        self.revision = await self.store.current_revision()
-        self.floor = {plural: self.revision for plural in self.buffers}
+                watcher.fail(errors.gone("the watch cache started over after an etcd compaction; re-list"))
+        self._take(*fresh)
 
     # -- dispatch ---------------------------------------------------------
     def decode(self, raw: aetcd.rtypes.Event) -> tuple[ResourceType, WatchEvent] | None:
-        """Turn an etcd event into a typed WatchEvent (None for keys that are not objects)."""
+        """Turn an etcd event into a typed WatchEvent (None for keys that are not objects).
+
+        Raises PrevValueLost for an update or delete that comes without its previous value.
+        """
         rest = raw.kv.key[len(self.store.prefix) + 1:].decode()
         rt = self.by_plural.get(rest.split("/", 1)[0])
         if rt is None:
             return None
         revision = raw.kv.mod_revision
-        prev_kv = raw.prev_kv if raw.prev_kv is not None and raw.prev_kv.key else None  # empty means none
-        if raw.kind == "DELETE":
-            if prev_kv is None:
-                return None
-            return rt, WatchEvent("DELETED", revision, prev_kv.value, prev_kv.value, prev_kv.mod_revision)
-        if prev_kv is None:
+        if raw.kind == "PUT" and raw.kv.create_revision == revision:
             return rt, WatchEvent("ADDED", revision, raw.kv.value, None)
+        prev_kv = raw.prev_kv if raw.prev_kv is not None and raw.prev_kv.key else None  # empty means none
+        if prev_kv is None:
+            raise PrevValueLost(raw)
+        if raw.kind == "DELETE":
+            return rt, WatchEvent("DELETED", revision, prev_kv.value, prev_kv.value, prev_kv.mod_revision)
         return rt, WatchEvent("MODIFIED", revision, raw.kv.value, prev_kv.value, prev_kv.mod_revision)
 
     async def wait_until(self, revision: int, timeout: float) -> bool:
@@ -259,11 +298,15 @@ class WatchCache:
                 return False
         return True
 
-    def _apply(self, raw: aetcd.rtypes.Event) -> None:
-        self.revision = max(self.revision, raw.kv.mod_revision)
+    def _advance(self) -> None:
+        """Wake whoever waits in wait_until: `revision` moved on."""
         self._advanced.set()
         self._advanced = asyncio.Event()
-        decoded = self.decode(raw)
+
+    def _apply(self, raw: aetcd.rtypes.Event) -> None:
+        decoded = self.decode(raw)     # first: an event the cache cannot apply does not count as applied
+        self.revision = max(self.revision, raw.kv.mod_revision)
+        self._advance()
         if decoded is None:
             return
         rt, event = decoded
@@ -331,6 +374,8 @@ class WatchCache:
                     watcher.offer(decoded[1])
         except aetcd.exceptions.RevisionCompactedError as e:
             watcher.fail(errors.gone(f"too old resource version: {after_revision} ({e.compacted_revision})"))
+        except PrevValueLost as e:
+            watcher.fail(errors.gone(f"{e}; re-list"))
         except asyncio.CancelledError:
             pass
         except Exception as e:

@@ -63,12 +63,14 @@ step "the Service through NodePort $NODE_PORT on node 1 ($NODE1_IP), from the ho
 show ask curl -s -m 3 "http://$NODE1_IP:$NODE_PORT/" || failed=1
 
 step "done"
+# Each line a command to paste as it is (.venv/bin need not be on PATH).
 cat <<TXT
 The lab keeps running. Try:
   export KUBECONFIG=$KUBECONFIG
-  mkctl get pods -o wide;  curl http://192.168.56.10:6443/api/v1/nodes
-  $PY -m minikube_py.lab status --name $NAME        (= minikube-py lab status)
+  $ROOT/.venv/bin/mkctl get pods -o wide
+  curl http://192.168.56.10:6443/api/v1/nodes
+  $ROOT/.venv/bin/minikube-py lab status --name $NAME
   ip netns exec mkpy-$NAME-node1 iptables-save -t nat | grep KUBE-SVC
-  $PY -m minikube_py.lab down --name $NAME          (removes everything)
+  $ROOT/.venv/bin/minikube-py lab down --name $NAME    # removes everything
 TXT
 exit "$failed"

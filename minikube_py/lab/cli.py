@@ -3,6 +3,9 @@
     minikube-py lab up [--nodes 3] [--name lab] [--subnet 192.168.56.0/24]
     minikube-py lab status | logs COMPONENT [-f] | restart COMPONENT
     minikube-py lab stop NODE | start NODE | down
+
+What they print goes through lab/output.py: the commands a user is told to type come
+out on lines of their own, whole, whatever the terminal width.
 """
 from __future__ import annotations
 
@@ -10,18 +13,18 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from minikube_py.lab import bootstrap, netsetup, processes, state, supervisor
+from minikube_py.lab import bootstrap, netsetup, output, processes, state, supervisor
 from minikube_py.lab.components import all_components, find
 from minikube_py.lab.config import DEFAULT_NAME, DEFAULT_SUBNET, LabConfig
 from minikube_py.lab.kubeconfig import write_kubeconfig
+from minikube_py.lab.output import lab_command, program
 from minikube_py.lab.teardown import down as lab_down
 
-console = Console()
 name_option = click.option("--name", default=DEFAULT_NAME, show_default=True, help="Which lab.")
 
 
@@ -33,7 +36,7 @@ def _need_root() -> None:
 def _existing(name: str) -> LabConfig:
     config = state.load_config(name)
     if config is None:
-        raise click.ClickException(f"no lab named {name!r} (start one with `minikube-py lab up --name {name}`)")
+        raise click.ClickException(f"no lab named {name!r} (start one with `{lab_command('up', name)}`)")
     return config
 
 
@@ -46,7 +49,7 @@ def lab() -> None:
 
 def _start_supervisor(config: LabConfig) -> None:
     if state.live_pid(config, "supervisor"):
-        console.print(f"lab [bold]{config.name}[/] is already running: checking it")
+        output.console.print(f"lab [bold]{config.name}[/] is already running: checking it")
         return
     with open(state.log_file(config, "supervisor"), "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "minikube_py.lab.supervisor", config.name,
@@ -58,10 +61,10 @@ def _start_supervisor(config: LabConfig) -> None:
 
 def _wait_ready(config: LabConfig, timeout: float) -> None:
     wanted = [config.node_name(i) for i in config.node_indexes()]
-    with console.status("waiting for the API server ...") as status:
+    with output.console.status("waiting for the API server ...") as status:
         if not bootstrap.wait_for(lambda: bootstrap.api_ready(config), timeout):
-            raise click.ClickException(f"the API server is not ready; see `minikube-py lab logs apiserver "
-                                       f"--name {config.name}`")
+            raise click.ClickException("the API server is not ready; see "
+                                       f"`{lab_command('logs apiserver', config.name)}`")
         bootstrap.ensure_dns_service(config)
         deadline = time.monotonic() + timeout
         while (ready := bootstrap.ready_nodes(config) & set(wanted)) != set(wanted):
@@ -71,14 +74,14 @@ def _wait_ready(config: LabConfig, timeout: float) -> None:
                 raise click.ClickException(f"nodes not Ready after {timeout:.0f} s: "
                                            f"{', '.join(sorted(set(wanted) - ready))}")
             time.sleep(0.5)
-    console.print(f"[green]✓[/] {len(wanted)} nodes Ready: {', '.join(wanted)}")
+    output.console.print(f"[green]✓[/] {len(wanted)} nodes Ready: {', '.join(wanted)}")
 
 
 def _conflicting(config: LabConfig) -> None:
     old = state.load_config(config.name)
     if old and old != config and state.live_pid(old, "supervisor"):
         raise click.ClickException(f"lab {config.name} runs with {old.nodes} nodes on {old.subnet}; "
-                                   f"`minikube-py lab down --name {config.name}` first")
+                                   f"`{lab_command('down', config.name)}` first")
 
 
 @lab.command()
@@ -96,7 +99,7 @@ def up(name: str, nodes: int, subnet: str, timeout: float) -> None:
         raise click.BadParameter(str(e)) from e
     _conflicting(config)
     state.save_config(config)
-    console.print(f"lab [bold]{name}[/]: bridge {config.bridge} {config.control_plane_ip}, "
+    output.console.print(f"lab [bold]{name}[/]: bridge {config.bridge} {config.control_plane_ip}, "
                   f"{nodes} node namespaces, blackhole routes for the pod and service ranges")
     netsetup.ensure_bridge(config)
     for i in config.node_indexes():
@@ -106,13 +109,18 @@ def up(name: str, nodes: int, subnet: str, timeout: float) -> None:
     netsetup.ensure_forward_rule(config)
     _start_supervisor(config)
     _wait_ready(config, timeout)
-    path = write_kubeconfig(config)
-    console.print(f"\nThe API server: [bold]curl {config.api_url}/api/v1/nodes[/]\n"
-                  f"kubeconfig:     {path}\n"
-                  f"                [bold]export KUBECONFIG={path}; mkctl get nodes[/]\n"
-                  f"status, logs:   minikube-py lab status --name {name}; "
-                  f"minikube-py lab logs apiserver --name {name}\n"
-                  f"tear down:      minikube-py lab down --name {name}")
+    print_next_steps(config, write_kubeconfig(config))
+
+
+def print_next_steps(config: LabConfig, kubeconfig: Path) -> None:
+    """What to type next, once the lab is up."""
+    output.console.print()
+    output.commands("The API server:", f"curl {config.api_url}/api/v1/nodes")
+    output.commands("mkctl or kubectl, with the lab's kubeconfig:",
+                    f"export KUBECONFIG={kubeconfig}; {program('mkctl')} get nodes")
+    output.commands("Status and logs:", lab_command("status", config.name),
+                    lab_command("logs apiserver", config.name))
+    output.commands("Tear down:", lab_command("down", config.name))
 
 
 # ---- down, status, logs ----------------------------------------------------------------------
@@ -123,10 +131,10 @@ def down(name: str) -> None:
     """Stop everything and remove every namespace, container, rule, route and file the lab made."""
     _need_root()
     config = state.load_config(name) or LabConfig(name=name)     # no state: clean up by names only
-    errors = lab_down(config, report=lambda step: console.print(f"- {step}"))
+    errors = lab_down(config, report=lambda step: output.console.print(f"- {step}", markup=False))
     if errors:
         raise click.ClickException("; ".join(errors))
-    console.print(f"[green]✓[/] lab {name} is gone")
+    output.console.print(f"[green]✓[/] lab {name} is gone")
 
 
 def _health(config: LabConfig, component, pid: int | None, ready: set[str]) -> str:
@@ -154,7 +162,7 @@ def status(name: str) -> None:
         pid = state.live_pid(config, component.name)
         table.add_row(component.name, str(pid or "-"), _health(config, component, pid, ready),
                       str(restarts.get(component.name, 0)), state.log_file(config, component.name).name)
-    console.print(table)
+    output.console.print(table)
 
 
 @lab.command()
@@ -191,7 +199,7 @@ def restart(name: str, component: str) -> None:
     processes.stop(config, component)
     if not bootstrap.wait_for(lambda: state.live_pid(config, component) is not None, 30):
         raise click.ClickException(f"{component} did not come back; is the supervisor running?")
-    console.print(f"{component} restarted (pid {state.live_pid(config, component)})")
+    output.console.print(f"{component} restarted (pid {state.live_pid(config, component)})")
 
 
 def _node_agent(config: LabConfig, node: str) -> str:
@@ -211,7 +219,8 @@ def stop(name: str, node: str) -> None:
     agent = _node_agent(config, node)
     state.set_disabled(config, agent, True)
     processes.stop(config, agent)
-    console.print(f"{agent} stopped; `minikube-py lab start {node} --name {name}` brings it back")
+    output.console.print(f"{agent} stopped")
+    output.commands("Bring it back with:", lab_command(f"start {node}", name))
 
 
 @lab.command()
@@ -225,4 +234,4 @@ def start(name: str, node: str) -> None:
     state.set_disabled(config, agent, False)
     if not bootstrap.wait_for(lambda: state.live_pid(config, agent) is not None, 40):
         raise click.ClickException(f"{agent} did not start; is the supervisor running?")
-    console.print(f"{agent} started (pid {state.live_pid(config, agent)})")
+    output.console.print(f"{agent} started (pid {state.live_pid(config, agent)})")
