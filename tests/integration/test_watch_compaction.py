@@ -24,8 +24,7 @@ import pytest
 
 from minikube_py.client import ApiClient, ClientConfig
 from minikube_py.client.informer import SharedInformer
-from tests.agent_harness import eventually
-from tests.conftest import ApiServer, Etcd
+from minikube_py.testing import ApiServer, Etcd, eventually
 from tests.helpers import Http, namespace
 
 START_OVER = "the watch cache starts over from a fresh read"    # the cache's log line

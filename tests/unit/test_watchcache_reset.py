@@ -16,6 +16,7 @@ from aetcd.rtypes import Event
 
 from apiserver.watchcache import PrevValueLost, WatchCache
 from minikube_py.api.resources import by_kind
+from minikube_py.testing import eventually
 
 PREFIX = "/registry"
 CM = by_kind("v1", "ConfigMap")
@@ -77,14 +78,6 @@ class FakeStore:
         return f"{PREFIX}/{rt.plural}/".encode()
 
 
-async def until(check: Any, what: str) -> None:
-    for _ in range(500):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def lines(watcher: Any) -> list[Any]:
     out = []
     while not watcher.queue.empty():
@@ -117,7 +110,10 @@ async def test_a_lost_delete_restarts_the_cache_from_a_fresh_read() -> None:
     store.namespaces, store.revision = {"new": ns_value("new")}, 12
     client.streams.append(ScriptedStream([]))
     try:
-        await until(lambda: len(client.start_revisions) == 2, "the cache to watch again")
+        async def watching_again() -> bool:
+            return len(client.start_revisions) == 2
+
+        await eventually(watching_again, "the cache to watch again")
         assert client.start_revisions == [11, 13]       # from after the fresh read's revision
         assert set(cache.namespaces) == {"new"}
         assert cache.revision == 12 and cache.floor["configmaps"] == 12
