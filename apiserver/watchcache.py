@@ -30,7 +30,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import aetcd
 import orjson
@@ -294,7 +295,7 @@ class WatchCache:
                 return False
             try:
                 await asyncio.wait_for(self._advanced.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
         return True
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import random
 import signal
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import quote
 
 import aetcd

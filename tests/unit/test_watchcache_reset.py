@@ -37,7 +37,7 @@ class ScriptedStream:
         self.events = events
         self.cancelled = asyncio.Event()
 
-    def __aiter__(self) -> "ScriptedStream":
+    def __aiter__(self) -> ScriptedStream:
         return self
 
     async def __anext__(self) -> Event:
