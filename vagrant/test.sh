@@ -69,9 +69,9 @@ start_libvirt() {
   local up=0
   for _ in $(seq 50); do virsh version >/dev/null 2>&1 && { up=1; break; }; sleep 0.2; done
   [ "$up" = 1 ] || die "libvirtd did not answer"
-  # A fresh libvirtd autostarts the package's "default" network, which NATs to the outside;
-  # the test allows no route off this machine, so what our daemon autostarted is stopped
-  # (its definition and autostart flag stay as the package made them).
+  # A libvirtd starts every network marked autostart (libvirt's "default", where it is so
+  # marked, NATs to the outside); the test allows no route off this machine, so what the
+  # daemon we started autostarted is stopped (definitions and autostart flags stay as they are).
   local net
   for net in $(virsh net-list --name); do
     log "stopping libvirt network $net (autostarted by the libvirtd we started; it forwards)"
