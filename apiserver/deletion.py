@@ -111,12 +111,11 @@ class Deleter:
             marked = self.mark_for_deletion(strategy, objectmeta.deep_copy(obj), options)
             try:
                 if marked is None:
-                    if options.dry_run:
-                        return obj, True
-                    return await strategy.delete(self.store, obj), True
-                if options.dry_run or marked == obj:
+                    return await strategy.delete(self.store, obj, dry_run=options.dry_run), True
+                if marked == obj:
                     return marked, False
-                return await self.store.update(rt, marked, int(obj["metadata"]["resourceVersion"])), False
+                return await self.store.update(rt, marked, int(obj["metadata"]["resourceVersion"]),
+                                               dry_run=options.dry_run), False
             except errors.ApiError as e:
                 if e.reason != "Conflict":
                     raise

@@ -122,10 +122,9 @@ class ResourceApi:
         if causes:
             raise errors.invalid(rt.kind, str(obj["metadata"].get("name", "")), causes, rt.group)
         await self.admission.validate(attributes)
-        if dry_run:
-            return obj
-        created = await strategy.create(self.store, obj)
-        log.debug("created %s %s/%s", rt.kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        created = await strategy.create(self.store, obj, dry_run=dry_run)
+        log.debug("created %s %s/%s%s", rt.kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
+                  " (dry run)" if dry_run else "")
         return created
 
     async def update(self, request: web.Request, info: RequestInfo) -> web.Response:

@@ -63,8 +63,23 @@ def query_bool(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("1", "true", "yes")
 
 
+# The options kind Kubernetes validates the query parameters of, per HTTP method.
+_OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                 "DELETE": "DeleteOptions"}
+
+
 def is_dry_run(request: web.Request) -> bool:
-    value = request.query.get("dryRun")
-    if value not in (None, "", "All"):
-        raise errors.bad_request(f'dryRun: unsupported value "{value}", supported values: "All"')
-    return value == "All"
+    """`?dryRun=All`: run the whole write pipeline but store nothing.
+
+    Any other value is refused as Kubernetes' ValidateDryRun does: 422 Invalid
+    on the request's CreateOptions/UpdateOptions/PatchOptions/DeleteOptions.
+    """
+    values = [v for v in request.query.getall("dryRun", []) if v != ""]
+    if any(v != "All" for v in values):
+        kind = f'{_OPTIONS_KIND.get(request.method, "CreateOptions")}.meta.k8s.io'
+        shown = "[]string{" + ", ".join(orjson.dumps(v).decode() for v in values) + "}"
+        message = f'Unsupported value: {shown}: supported values: "All"'
+        raise errors.ApiError(422, "Invalid", f'{kind} "" is invalid: dryRun: {message}',
+                              {"group": "meta.k8s.io", "kind": kind.split(".")[0], "causes": [
+                                  errors.cause("dryRun", message, "FieldValueNotSupported")]})
+    return bool(values)

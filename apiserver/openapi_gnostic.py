@@ -34,7 +34,27 @@ MESSAGES: dict[str, list[tuple[str, int, Any, bool]]] = {
     "Document": [("swagger", 1, _STRING, False), ("info", 2, "Info", False),
                  ("paths", 8, "Paths", False), ("definitions", 9, "Definitions", False)],
     "Info": [("title", 1, _STRING, False), ("version", 2, _STRING, False)],
-    "Paths": [("vendor_extension", 1, "NamedAny", True)],
+    "Paths": [("vendor_extension", 1, "NamedAny", True), ("path", 2, "NamedPathItem", True)],
+    "NamedPathItem": [("name", 1, _STRING, False), ("value", 2, "PathItem", False)],
+    "PathItem": [("get", 2, "Operation", False), ("put", 3, "Operation", False), ("post", 4, "Operation", False),
+                 ("delete", 5, "Operation", False), ("patch", 8, "Operation", False),
+                 ("parameters", 9, "ParametersItem", True)],
+    "Operation": [("tags", 1, _STRING, True), ("description", 3, _STRING, False),
+                  ("operation_id", 5, _STRING, False), ("produces", 6, _STRING, True),
+                  ("consumes", 7, _STRING, True), ("parameters", 8, "ParametersItem", True),
+                  ("vendor_extension", 13, "NamedAny", True)],
+    "ParametersItem": [("parameter", 1, "Parameter", False)],
+    "Parameter": [("body_parameter", 1, "BodyParameter", False), ("non_body_parameter", 2, "NonBodyParameter", False)],
+    "BodyParameter": [("description", 1, _STRING, False), ("name", 2, _STRING, False), ("in", 3, _STRING, False),
+                      ("required", 4, _BOOL, False), ("schema", 5, "Schema", False)],
+    "NonBodyParameter": [("query_parameter_sub_schema", 3, "QueryParameterSubSchema", False),
+                         ("path_parameter_sub_schema", 4, "PathParameterSubSchema", False)],
+    "QueryParameterSubSchema": [("required", 1, _BOOL, False), ("in", 2, _STRING, False),
+                                ("description", 3, _STRING, False), ("name", 4, _STRING, False),
+                                ("type", 6, _STRING, False), ("unique_items", 20, _BOOL, False)],
+    "PathParameterSubSchema": [("required", 1, _BOOL, False), ("in", 2, _STRING, False),
+                               ("description", 3, _STRING, False), ("name", 4, _STRING, False),
+                               ("type", 5, _STRING, False), ("unique_items", 19, _BOOL, False)],
     "Definitions": [("additional_properties", 1, "NamedSchema", True)],
     "NamedSchema": [("name", 1, _STRING, False), ("value", 2, "Schema", False)],
     "Schema": [("_ref", 1, _STRING, False), ("format", 2, _STRING, False),
@@ -116,11 +136,62 @@ def fill_schema(message: Message, schema: dict[str, Any]) -> None:
             message.vendor_extension.add(name=key).value.yaml = vendor_extension_yaml(value)
 
 
+_OPERATIONS = ("get", "put", "post", "delete", "patch")
+# a non-body parameter's "in" -> its sub-schema field in NonBodyParameter
+_NON_BODY = {"query": "query_parameter_sub_schema", "path": "path_parameter_sub_schema"}
+
+
+def fill_parameter(item: Message, parameter: dict[str, Any]) -> None:
+    """One entry of `parameters`. kubectl 1.20 looks for a query parameter named
+    `dryRun` on a path's PATCH operation to decide whether the server supports
+    server-side dry run (its dryRunVerifier), so these must survive the encoding."""
+    where = parameter.get("in", "")
+    if where == "body":
+        body = item.parameter.body_parameter
+        for key in ("description", "name", "in", "required"):
+            if key in parameter:
+                setattr(body, key, parameter[key])
+        fill_schema(body.schema, parameter.get("schema") or {})
+        return
+    if where not in _NON_BODY:
+        return
+    sub = getattr(item.parameter.non_body_parameter, _NON_BODY[where])
+    for key, attribute in (("required", "required"), ("in", "in"), ("description", "description"),
+                           ("name", "name"), ("type", "type"), ("uniqueItems", "unique_items")):
+        if key in parameter:
+            setattr(sub, attribute, parameter[key])
+
+
+def fill_operation(message: Message, operation: dict[str, Any]) -> None:
+    message.tags.extend(operation.get("tags", []))
+    for key, attribute in (("description", "description"), ("operationId", "operation_id")):
+        if key in operation:
+            setattr(message, attribute, operation[key])
+    message.produces.extend(operation.get("produces", []))
+    message.consumes.extend(operation.get("consumes", []))
+    for parameter in operation.get("parameters", []):
+        fill_parameter(message.parameters.add(), parameter)
+    for key, value in operation.items():
+        if key.startswith("x-"):
+            message.vendor_extension.add(name=key).value.yaml = vendor_extension_yaml(value)
+
+
+def fill_paths(message: Message, paths: dict[str, Any]) -> None:
+    for path, item in paths.items():
+        value = message.path.add(name=path).value
+        for verb in _OPERATIONS:
+            if verb in item:
+                fill_operation(getattr(value, verb), item[verb])
+        for parameter in item.get("parameters", []):
+            fill_parameter(value.parameters.add(), parameter)
+
+
 def to_protobuf(document: dict[str, Any]) -> bytes:
     doc = Document(swagger=document["swagger"])
     doc.info.title = document["info"]["title"]
     doc.info.version = document["info"]["version"]
     doc.paths.SetInParent()
+    fill_paths(doc.paths, document.get("paths") or {})
     for name, schema in document["definitions"].items():
         fill_schema(doc.definitions.additional_properties.add(name=name).value, schema)
     return doc.SerializeToString()

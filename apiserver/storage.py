@@ -12,6 +12,12 @@ JSON. Optimistic concurrency comes from etcd itself:
 
 Extra compares and writes can ride in the same transaction (the Service IP
 and port allocator uses this to claim an address atomically with the Service).
+
+Every write takes `dry_run` (Kubernetes' DryRunnableStorage): the same
+preconditions are checked with reads - the name is free, the revision is
+current, the extra keys are unclaimed - and the object is returned as it
+would have been stored, but nothing is sent to etcd. A dry-run create keeps
+an empty resourceVersion; a dry-run update keeps the one it was based on.
 """
 from __future__ import annotations
 
@@ -182,9 +188,14 @@ class Store:
 
     # -- writes -----------------------------------------------------------
     async def create(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None,
-                     lease: int = 0) -> Object:
+                     lease: int = 0, dry_run: bool = False) -> Object:
         meta = obj["metadata"]
         key = self.key(rt, meta.get("namespace"), meta["name"])
+        if dry_run:
+            if await self.exists(key):
+                raise errors.already_exists(rt.plural, meta["name"], rt.group)
+            await self._check_extras_free(extras)
+            return obj
         extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "CREATE", 0), *extra_compares],
                                    [self._put(key, encode(obj), lease), *extra_ops])
@@ -196,16 +207,35 @@ class Store:
             raise ExtrasConflict()
         return self._written(rt, obj, response.header.revision)
 
+    async def _check_extras_free(self, extras: TxnExtras | None) -> None:
+        """The dry-run form of the extra "must not exist yet" compares."""
+        for key in extras.absent_keys if extras else []:
+            if await self.exists(key):
+                raise ExtrasConflict()
+
+    async def _check_current(self, rt: ResourceType, key: bytes, name: str, expected_rv: int) -> None:
+        """The dry-run form of the "mod_revision == expected" compare."""
+        current, _ = await self.get_raw(key)
+        if current is None:
+            raise errors.not_found(rt.plural, name, rt.group)
+        if int(current["metadata"]["resourceVersion"]) != expected_rv:
+            raise errors.stale_conflict(rt.plural, name, rt.group)
+
     def _written(self, rt: ResourceType, obj: Object, revision: int) -> Object:
         obj["metadata"]["resourceVersion"] = str(revision)
         self.last_write[rt.plural] = max(self.last_write.get(rt.plural, 0), revision)
         return obj
 
     async def update(self, rt: ResourceType, obj: Object, expected_rv: int,
-                     extras: TxnExtras | None = None, lease: int = 0) -> Object:
+                     extras: TxnExtras | None = None, lease: int = 0, dry_run: bool = False) -> Object:
         """Write `obj` if the stored object is still at `expected_rv`, else 409 Conflict."""
         meta = obj["metadata"]
         key = self.key(rt, meta.get("namespace"), meta["name"])
+        if dry_run:
+            await self._check_current(rt, key, meta["name"], expected_rv)
+            await self._check_extras_free(extras)
+            meta["resourceVersion"] = str(expected_rv)
+            return obj
         extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "MOD", expected_rv), *extra_compares],
                                    [self._put(key, encode(obj), lease), *extra_ops])
@@ -218,12 +248,16 @@ class Store:
             raise ExtrasConflict()
         return self._written(rt, obj, response.header.revision)
 
-    async def delete(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None) -> Object:
+    async def delete(self, rt: ResourceType, obj: Object, extras: TxnExtras | None = None,
+                     dry_run: bool = False) -> Object:
         """Remove `obj` if unchanged since it was read; returns it at the deletion revision."""
         meta = obj["metadata"]
         key = self.key(rt, meta.get("namespace"), meta["name"])
-        extra_compares, extra_ops = self._extras_ops(extras)
         expected = int(meta["resourceVersion"])
+        if dry_run:
+            await self._check_current(rt, key, meta["name"], expected)
+            return obj
+        extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "MOD", expected), *extra_compares],
                                    [self._delete(key), *extra_ops])
         if not response.succeeded:

@@ -124,15 +124,13 @@ class Updater:
             await self.admission.validate(attributes)
             if _same(new, old):
                 return old
-            if dry_run:
-                return new
             try:
-                updated = await strategy.update(self.store, new, old)
+                updated = await strategy.update(self.store, new, old, dry_run=dry_run)
             except errors.ApiError as e:
                 if e.reason == "Conflict" and precondition is None:
                     continue
                 raise
-            return await self.finish_deletion_if_done(strategy, updated)
+            return updated if dry_run else await self.finish_deletion_if_done(strategy, updated)
         raise errors.stale_conflict(rt.plural, info.name, rt.group)
 
     def prepare(self, strategy: Strategy, new: Object, old: Object, subresource: str | None) -> Object:

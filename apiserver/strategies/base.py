@@ -49,24 +49,25 @@ class Strategy:
         return result
 
     # -- writes (overridden where extra keys ride in the transaction) -------
-    async def create(self, store: Store, obj: Object) -> Object:
-        return await store.create(self.rt, obj, lease=await self.lease())
+    # `dry_run`: check everything, write nothing (see Store).
+    async def create(self, store: Store, obj: Object, dry_run: bool = False) -> Object:
+        return await store.create(self.rt, obj, lease=await self.lease(dry_run), dry_run=dry_run)
 
-    async def update(self, store: Store, new: Object, old: Object) -> Object:
+    async def update(self, store: Store, new: Object, old: Object, dry_run: bool = False) -> Object:
         return await store.update(self.rt, new, int(old["metadata"]["resourceVersion"]),
-                                  lease=await self.lease())
+                                  lease=await self.lease(dry_run), dry_run=dry_run)
 
-    async def lease(self) -> int:
+    async def lease(self, dry_run: bool = False) -> int:
         """The etcd lease for types that expire (Events, after --event-ttl), else 0.
 
         Every write re-attaches the lease: an etcd put without one would make
-        the key permanent again.
+        the key permanent again. A dry run takes none (a lease is a write).
         """
         ttl = self.config.ttl_of(self.rt.plural)
-        return await self.config.leases.lease_for(ttl) if ttl else 0
+        return await self.config.leases.lease_for(ttl) if ttl and not dry_run else 0
 
-    async def delete(self, store: Store, obj: Object) -> Object:
-        return await store.delete(self.rt, obj)
+    async def delete(self, store: Store, obj: Object, dry_run: bool = False) -> Object:
+        return await store.delete(self.rt, obj, dry_run=dry_run)
 
     # -- deletion ---------------------------------------------------------
     def graceful_deletion_seconds(self, obj: Object, requested: int | None) -> int:

@@ -74,22 +74,24 @@ class ServiceStrategy(Strategy):
                         del port["nodePort"]
 
     # -- writes -----------------------------------------------------------
-    async def create(self, store: Store, obj: Object) -> Object:
-        return await self._write(store, obj, None)
+    # A dry run picks and checks values like a real write (the answer shows the
+    # clusterIP/nodePorts that would be stored) but claims nothing: no leak.
+    async def create(self, store: Store, obj: Object, dry_run: bool = False) -> Object:
+        return await self._write(store, obj, None, dry_run)
 
-    async def update(self, store: Store, new: Object, old: Object) -> Object:
-        return await self._write(store, new, old)
+    async def update(self, store: Store, new: Object, old: Object, dry_run: bool = False) -> Object:
+        return await self._write(store, new, old, dry_run)
 
-    async def delete(self, store: Store, obj: Object) -> Object:
+    async def delete(self, store: Store, obj: Object, dry_run: bool = False) -> Object:
         ip, ports = _allocated(obj.get("spec") or {})
         extras = TxnExtras(deletes=self._keys(store, ip, ports))
-        return await store.delete(self.rt, obj, extras)
+        return await store.delete(self.rt, obj, extras, dry_run=dry_run)
 
     def _keys(self, store: Store, ip: str | None, ports: set[int]) -> list[bytes]:
         keys = [ip_key(store.prefix, ip)] if ip else []
         return keys + [node_port_key(store.prefix, p) for p in sorted(ports)]
 
-    async def _write(self, store: Store, obj: Object, old: Object | None) -> Object:
+    async def _write(self, store: Store, obj: Object, old: Object | None, dry_run: bool) -> Object:
         spec = obj["spec"]
         self._check_explicit(obj)
         explicit_ip, explicit_ports = _allocated(spec)
@@ -104,8 +106,9 @@ class ServiceStrategy(Strategy):
             obj["spec"] = candidate
             try:
                 if old is None:
-                    return await store.create(self.rt, obj, extras)
-                return await store.update(self.rt, obj, int(old["metadata"]["resourceVersion"]), extras)
+                    return await store.create(self.rt, obj, extras, dry_run=dry_run)
+                return await store.update(self.rt, obj, int(old["metadata"]["resourceVersion"]), extras,
+                                          dry_run=dry_run)
             except ExtrasConflict:
                 await self._refuse_taken_explicit(store, obj, explicit_ip if explicit_ip != old_ip else None,
                                                   explicit_ports - old_ports)

@@ -253,8 +253,9 @@ def test_dry_run_from_the_query_and_the_body_must_agree() -> None:
     assert delete_options(make_mocked_request("POST", "/x"), {"dryRun": ["All"]}).dry_run
     with pytest.raises(ApiError, match="unsupported value"):
         delete_options(make_mocked_request("POST", "/x"), {"dryRun": ["Some"]})
-    with pytest.raises(ApiError, match='dryRun: unsupported value "Yes"'):
+    with pytest.raises(ApiError, match=r'dryRun: Unsupported value: \[\]string\{"Yes"\}') as raised:
         delete_options(make_mocked_request("POST", "/x?dryRun=Yes"), None)
+    assert raised.value.code == 422          # the request's CreateOptions are invalid, as in Kubernetes
 
 
 # ---- validation and table -------------------------------------------------------------------------
