@@ -25,6 +25,7 @@ from minikube_py.api.validation import validate
 
 from . import objectmeta, routing, tables
 from .admission import CREATE, AdmissionChain, Attributes
+from .apply import APPLY_PATCH, APPLY_PATCH_CBOR, Apply, Recorder, field_manager, recorder
 from .deletion import Deleter
 from .http import is_dry_run, json_response, read_body
 from .listing import Lister, ListQuery
@@ -103,11 +104,13 @@ class ResourceApi:
 
     async def create(self, request: web.Request, info: RequestInfo) -> web.Response:
         obj = objectmeta.check_type(info.rt, await read_body(request))
-        created = await self.create_object(info.rt, info.namespace, obj, dry_run=is_dry_run(request))
+        created = await self.create_object(info.rt, info.namespace, obj, dry_run=is_dry_run(request),
+                                           record=recorder(info.rt, field_manager(request)))
         return json_response(created, 201)
 
     async def create_object(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any],
-                            dry_run: bool = False) -> dict[str, Any]:
+                            dry_run: bool = False, record: Recorder | None = None) -> dict[str, Any]:
+        """`record`: the managedFields step (default: an Update by the server itself)."""
         namespace = (namespace or obj["metadata"].get("namespace")) if rt.namespaced else None
         if rt.namespaced and not namespace:
             raise errors.bad_request("a namespace is required for namespaced resources")
@@ -121,6 +124,7 @@ class ResourceApi:
         causes = validate(rt, obj)
         if causes:
             raise errors.invalid(rt.kind, str(obj["metadata"].get("name", "")), causes, rt.group)
+        (record or recorder(rt)).record(None, obj)
         await self.admission.validate(attributes)
         created = await strategy.create(self.store, obj, dry_run=dry_run)
         log.debug("created %s %s/%s%s", rt.kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
@@ -135,16 +139,36 @@ class ResourceApi:
                                      f"the URL ({info.name})")
         body["metadata"]["name"] = info.name
         dry_run = is_dry_run(request)
+        record = recorder(info.rt, field_manager(request))
         if info.rt.allow_create_on_update and not await self.store.exists(
                 self.store.key(info.rt, info.namespace, info.name)):
-            return json_response(await self.create_object(info.rt, info.namespace, body, dry_run), 201)
-        updated = await self.updater.replace(info, body, dry_run=dry_run)
+            return json_response(await self.create_object(info.rt, info.namespace, body, dry_run, record), 201)
+        updated = await self.updater.replace(info, body, dry_run=dry_run, record=record)
         return json_response(updated)
 
     async def patch(self, request: web.Request, info: RequestInfo) -> web.Response:
+        if request.content_type == APPLY_PATCH_CBOR:
+            raise errors.unsupported_media_type(request.content_type)
+        dry_run = is_dry_run(request)
+        if request.content_type == APPLY_PATCH:
+            return await self.apply(request, info, dry_run)
         patch = await read_body(request)
-        updated = await self.updater.patch(info, request.content_type, patch, dry_run=is_dry_run(request))
+        updated = await self.updater.patch(info, request.content_type, patch, dry_run=dry_run,
+                                           record=recorder(info.rt, field_manager(request)))
         return json_response(updated)
+
+    async def apply(self, request: web.Request, info: RequestInfo, dry_run: bool) -> web.Response:
+        """Server-side apply: update the object, or create it when it does not exist (201)."""
+        apply = Apply.from_request(info.rt, info.name or "", await read_body(request), request)
+        try:
+            return json_response(await self.updater.apply(info, apply, dry_run=dry_run))
+        except errors.ApiError as e:
+            if e.reason != "NotFound":
+                raise
+        step = apply.recorder()
+        obj = objectmeta.check_type(info.rt, apply.merged(None, step))
+        obj["metadata"]["name"] = info.name
+        return json_response(await self.create_object(info.rt, info.namespace, obj, dry_run, step), 201)
 
     async def delete(self, request: web.Request, info: RequestInfo) -> web.Response:
         options = await read_body(request, required=False)

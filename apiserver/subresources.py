@@ -26,6 +26,7 @@ from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 from . import objectmeta
 from .deletion import Deleter
 from .eviction import Evictions
+from .apply import field_manager, recorder
 from .http import is_dry_run, json_response, read_body
 from .routing import RequestInfo
 from .listing import Lister
@@ -87,12 +88,14 @@ class Subresources:
     async def update_status(self, request: web.Request, info: RequestInfo) -> web.Response:
         body = objectmeta.check_type(info.rt, await read_body(request))
         return json_response(await self.updater.replace(info, body, dry_run=is_dry_run(request),
-                                                        subresource="status"))
+                                                        subresource="status",
+                                                        record=recorder(info.rt, field_manager(request), "status")))
 
     async def patch_status(self, request: web.Request, info: RequestInfo) -> web.Response:
         patch = await read_body(request)
         return json_response(await self.updater.patch(info, request.content_type, patch,
-                                                      dry_run=is_dry_run(request), subresource="status"))
+                                                      dry_run=is_dry_run(request), subresource="status",
+                                                      record=recorder(info.rt, field_manager(request), "status")))
 
     async def finalize(self, request: web.Request, info: RequestInfo) -> web.Response:
         body = objectmeta.check_type(info.rt, await read_body(request))
@@ -120,7 +123,8 @@ class Subresources:
         def compute(obj: Object) -> Object:
             obj.setdefault("spec", {})["replicas"] = replicas
             return obj
-        updated = await self.updater.update(info, compute, precondition, dry_run=is_dry_run(request))
+        updated = await self.updater.update(info, compute, precondition, dry_run=is_dry_run(request),
+                                            record=recorder(info.rt, field_manager(request), "scale"))
         return json_response(to_scale(updated))
 
     # -- binding -----------------------------------------------------------------

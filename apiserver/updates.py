@@ -26,6 +26,7 @@ from minikube_py.api.validation import validate
 
 from . import objectmeta
 from .admission import UPDATE, AdmissionChain, Attributes
+from .apply import Apply, Recorder, recorder
 from .routing import RequestInfo
 from .storage import Object, Store
 from .strategies import Strategy
@@ -97,19 +98,28 @@ class Updater:
         self.admission = admission
 
     async def replace(self, info: RequestInfo, body: Object, *, dry_run: bool = False,
-                      subresource: str | None = None) -> Object:
-        return await self.update(info, lambda old: body, _requested_revision(body), subresource, dry_run)
+                      subresource: str | None = None, record: Recorder | None = None) -> Object:
+        return await self.update(info, lambda old: body, _requested_revision(body), subresource, dry_run, record)
 
     async def patch(self, info: RequestInfo, content_type: str, patch: Any, *, dry_run: bool = False,
-                    subresource: str | None = None) -> Object:
+                    subresource: str | None = None, record: Recorder | None = None) -> Object:
         def compute(old: Object) -> Object:
             return apply_patch(content_type, old, patch)
         precondition = _requested_revision(patch) if isinstance(patch, dict) else None
-        return await self.update(info, compute, precondition, subresource, dry_run)
+        return await self.update(info, compute, precondition, subresource, dry_run, record)
+
+    async def apply(self, info: RequestInfo, apply: Apply, *, dry_run: bool = False) -> Object:
+        """Server-side apply to an existing object (NotFound: the caller creates it instead)."""
+        step = apply.recorder()
+        return await self.update(info, lambda old: apply.merged(old, step), _requested_revision(apply.config),
+                                 apply.subresource or None, dry_run, step)
 
     async def update(self, info: RequestInfo, compute: Compute, precondition: int | None,
-                     subresource: str | None = None, dry_run: bool = False) -> Object:
+                     subresource: str | None = None, dry_run: bool = False,
+                     record: Recorder | None = None) -> Object:
+        """`record`: the managedFields step (default: an Update by the server itself)."""
         rt, strategy = info.rt, self.strategies[info.rt.plural]
+        record = record or recorder(rt, subresource=subresource or "")
         for _ in range(MAX_RETRIES):
             old = await self.store.get(rt, info.namespace, info.name)
             old_rv = int(old["metadata"]["resourceVersion"])
@@ -120,6 +130,7 @@ class Updater:
                                     subresource or "", dry_run=dry_run)
             await self.admission.admit(attributes)
             new = self.prepare(strategy, new, old, subresource)
+            record.record(old, new)
             attributes.object = new           # validating plugins see the object as it would be stored
             await self.admission.validate(attributes)
             if _same(new, old):
