@@ -176,6 +176,30 @@ def list_definition(rt: ResourceType, table: SchemaTable) -> tuple[str, Schema]:
 # --------------------------------------------------------------------------
 
 
+def dry_run_paths(definitions: dict[str, Any]) -> dict[str, Any]:
+    """A minimal `paths`: each object path's PATCH with the `dryRun` query parameter.
+
+    kubectl 1.20 decides that a kind "doesn't support dry-run" (diff, --dry-run=server)
+    unless the PATCH operation of its path, found by x-kubernetes-group-version-kind,
+    lists a query parameter named dryRun. (A hook until the full paths land.)
+    """
+    kinds = {tuple(sorted(d["x-kubernetes-group-version-kind"][0].items())): name
+             for name, d in definitions.items() if "x-kubernetes-group-version-kind" in d}
+    paths: dict[str, Any] = {}
+    for rt in RESOURCES:
+        if "patch" not in rt.verbs or (key := tuple(sorted(gvk_extension(rt.group, rt.version, rt.kind)[0].items()))) \
+                not in kinds:
+            continue
+        base = f"/apis/{rt.group}/{rt.version}" if rt.group else "/api/v1"
+        scope = "/namespaces/{namespace}" if rt.namespaced else ""
+        paths[f"{base}{scope}/{rt.plural}/{{name}}"] = {"patch": {
+            "operationId": f"patch{rt.kind}",
+            "parameters": [{"name": "dryRun", "in": "query", "type": "string", "uniqueItems": True,
+                            "description": "When present, run every step of the request but store nothing."}],
+            "x-kubernetes-group-version-kind": gvk_extension(rt.group, rt.version, rt.kind)[0]}}
+    return paths
+
+
 @functools.cache
 def document(server_version: str) -> dict[str, Any]:
     table = load_schema_table()
@@ -185,7 +209,7 @@ def document(server_version: str) -> dict[str, Any]:
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": server_version},
-        "paths": {},          # clients we care about only read definitions
+        "paths": dry_run_paths(definitions),
         "definitions": dict(sorted(definitions.items())),
     }
 

@@ -15,9 +15,9 @@ through a subresource, `subresource`. As in Kubernetes' fieldmanager:
   applied before and applies no more is removed from the object unless
   someone else owns it.
 - Migration from client-side apply: fields owned by `kubectl-client-side-apply`
-  that the new configuration sets to the value they have in the
-  `kubectl.kubernetes.io/last-applied-configuration` annotation are taken over
-  without a conflict; `kubectl`'s server-side apply keeps that annotation in
+  that still hold the value of its `kubectl.kubernetes.io/last-applied-configuration`
+  annotation are taken over without a conflict (applying the same values simply
+  shares them); `kubectl`'s server-side apply keeps that annotation in
   sync. An object with no managedFields at all is treated as if a manager
   `before-first-apply` had written every field.
 """
@@ -182,7 +182,7 @@ class FieldManager:
         previous = next((e for e in entries if e.identity() == mine.identity()), None)
         others = [e for e in entries if e.identity() != mine.identity()]
         conflicts = [(e, path) for e in others for path in fieldpath.members(fieldpath.intersection(e.fields, gained))]
-        if conflicts and not force and not self._migrating_from_client_side_apply(live, config_view, conflicts):
+        if conflicts and not force and not self._migrating_from_client_side_apply(live, conflicts):
             raise apply_conflict(conflicts)
         for entry in others:
             entry.fields = fieldpath.difference(entry.fields, gained)
@@ -203,22 +203,24 @@ class FieldManager:
             if not any(fieldpath.owns_under(owned, path) for owned in still_owned):
                 typed.remove(merged, path, self.schema)
 
-    def _migrating_from_client_side_apply(self, live: Object | None, config_view: Object,
-                                          conflicts: list[tuple[Entry, tuple[str, ...]]]) -> bool:
-        """True when every conflict is with client-side apply over a field the configuration sets
-        to its last-applied value (Kubernetes' lastAppliedManager): then the applier takes them."""
+    def _migrating_from_client_side_apply(self, live: Object | None, conflicts: list[tuple[Entry, tuple[str, ...]]]
+                                          ) -> bool:
+        """True when every conflict is with client-side apply over a field that still holds the
+        value of the `last-applied-configuration` annotation (Kubernetes' lastAppliedManager):
+        the user's own earlier configuration, so the applier takes it over."""
         annotation = ((live or {}).get("metadata") or {}).get("annotations", {}).get(LAST_APPLIED)
-        if not annotation:
+        if not annotation or live is None:
             return False
         try:
             last_applied = self.tracked(json.loads(annotation))
         except (ValueError, TypeError, AttributeError):
             return False
+        current = self.tracked(live)
         for entry, path in conflicts:
-            if entry.manager not in (CLIENT_SIDE_APPLY_MANAGER, BEFORE_FIRST_APPLY):
+            if entry.manager != CLIENT_SIDE_APPLY_MANAGER:
                 return False
-            was, old_value = typed.lookup(last_applied, path, self.schema)
-            now, new_value = typed.lookup(config_view, path, self.schema)
-            if not (was and now and old_value == new_value):
+            was, applied_value = typed.lookup(last_applied, path, self.schema)
+            found, live_value = typed.lookup(current, path, self.schema)
+            if not (was and found and applied_value == live_value):
                 return False
         return True

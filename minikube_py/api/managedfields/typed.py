@@ -125,7 +125,8 @@ def merge(live: Any, config: Any, schema: TypeSchema, spath: str = "") -> Any:
 
 
 def remove(value: Any, path: tuple[str, ...], schema: TypeSchema, spath: str = "") -> None:
-    """Remove the member `path` from `value` in place (no-op when it is not there)."""
+    """Remove the member `path` from `value` in place (no-op when it is not there). An object
+    or list left empty by it goes too, as Go's `omitempty` drops it from Kubernetes' answer."""
     element, rest = path[0], path[1:]
     if element.startswith("f:"):
         name = element[2:]
@@ -133,7 +134,7 @@ def remove(value: Any, path: tuple[str, ...], schema: TypeSchema, spath: str = "
             return
         if rest:
             remove(value[name], rest, schema, _child(spath, name))
-        else:
+        if not rest or value[name] in ({}, []):
             del value[name]
         return
     if not isinstance(value, list):
@@ -142,7 +143,7 @@ def remove(value: Any, path: tuple[str, ...], schema: TypeSchema, spath: str = "
         if item_element(item, spath, schema) == element:
             if rest:
                 remove(item, rest, schema, spath)
-            else:
+            if not rest or item in ({}, []):
                 del value[index]
             return
 
