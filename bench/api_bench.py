@@ -8,11 +8,14 @@ temporary data), then measures in the same run:
   API        POST of pods with C concurrent clients -> throughput, p50/p99,
              and the ratio API/raw
   API        GET of single pods, LIST of the whole namespace
+  API        PATCH of each pod (a strategic merge patch of one label: the
+             update path, with its managedFields bookkeeping) and, with
+             --apply, a server-side apply of the same label
   watch      W HTTP watchers on one collection; for each of E creates, the
              delay from the POST being sent to each watcher receiving it
 
 Usage: .venv/bin/python bench/api_bench.py [--objects 2000] [--concurrency 50]
-       [--watchers 1000] [--watch-events 20]
+       [--watchers 1000 (0: no watch phase)] [--watch-events 20] [--apply]
 Every loop is bounded in count; all traffic goes to 127.0.0.1.
 """
 from __future__ import annotations
@@ -115,7 +118,8 @@ async def bench_raw_etcd(etcd: Etcd, count: int, concurrency: int) -> float:
     return report("raw etcd create txn", count, seconds, latencies, LAST_METER)
 
 
-async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: int, concurrency: int) -> float:
+async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: int, concurrency: int,
+                    apply: bool = False) -> float:
     base = f"{server.url}/api/v1/namespaces/bench/pods"
 
     async def create(i: int) -> None:
@@ -142,6 +146,25 @@ async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: in
 
     seconds, latencies = await run_concurrently(lists, 4, list_all)
     report(f"API list ({count} pods)", lists, seconds, latencies)
+
+    async def patch(i: int) -> None:
+        async with session.patch(f"{base}/p{i}", data=json.dumps({"metadata": {"labels": {"rev": "2"}}}),
+                                 headers={"Content-Type": "application/strategic-merge-patch+json"}) as response:
+            assert response.status == 200, await response.text()
+            await response.read()
+
+    seconds, latencies = await run_concurrently(count, concurrency, patch)
+    report("API update (PATCH pod)", count, seconds, latencies, LAST_METER)
+    if apply:
+        async def server_side_apply(i: int) -> None:
+            config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "labels": {"rev": "3"}}}
+            async with session.patch(f"{base}/p{i}?fieldManager=bench&force=true", data=json.dumps(config),
+                                     headers={"Content-Type": "application/apply-patch+yaml"}) as response:
+                assert response.status == 200, await response.text()
+                await response.read()
+
+        seconds, latencies = await run_concurrently(count, concurrency, server_side_apply)
+        report("API server-side apply", count, seconds, latencies, LAST_METER)
     return rate
 
 
@@ -195,8 +218,10 @@ async def main(args: argparse.Namespace) -> None:
             async with session.post(f"{server.url}/api/v1/namespaces", json={
                     "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}) as response:
                 assert response.status == 201
-            api = await bench_api(server, session, args.objects, args.concurrency)
+            api = await bench_api(server, session, args.objects, args.concurrency, args.apply)
         print(f"{'ratio API/raw create':<28} {api / raw:9.2f}   (target >= 0.6 at {args.concurrency} clients)")
+        if not args.watchers:
+            return
         delays = await bench_watch(server, args.watchers, args.watch_events)
         print(f"{'watch delivery':<28} {len(delays)} deliveries to {args.watchers} watchers:"
               f" p50 {statistics.median(delays) * 1000:.1f} ms, p99 {percentile(delays, .99) * 1000:.1f} ms"
@@ -212,4 +237,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--watch-events", type=int, default=20)
+    parser.add_argument("--apply", action="store_true", help="also time server-side apply")
     asyncio.run(main(parser.parse_args()))

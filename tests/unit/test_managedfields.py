@@ -200,3 +200,23 @@ def test_status_is_managed_only_through_its_subresource() -> None:
     fm.update(obj, new, "controller", "status")
     status_entry = entry(new, "controller")
     assert status_entry["subresource"] == "status" and status_entry["fieldsV1"] == {"f:status": {"f:replicas": {}}}
+
+
+def test_an_update_that_removes_a_field_takes_its_ownership_from_everyone() -> None:
+    fm = FieldManager(DEPLOYMENTS)
+    obj = stored(config(tier="web", team="a"))
+    fm.update(None, obj, "creator")
+    new = copy.deepcopy(obj)
+    del new["metadata"]["labels"]["tier"]
+    fm.update(obj, new, "editor")
+    labels = entry(new, "creator")["fieldsV1"]["f:metadata"]["f:labels"]
+    assert labels == {"f:team": {}}
+    assert [e["manager"] for e in new["metadata"]["managedFields"]] == ["creator"]   # editor gained nothing
+
+
+def test_without_is_difference_sharing_what_it_does_not_touch() -> None:
+    owned = {"f:spec": {"f:replicas": {}, "f:template": {"f:x": {}}}, "f:metadata": {"f:labels": {"f:a": {}}}}
+    result = fieldpath.without(owned, {"f:spec": {"f:replicas": {}}})
+    assert result == fieldpath.difference(owned, {"f:spec": {"f:replicas": {}}})
+    assert result["f:metadata"] is owned["f:metadata"]
+    assert fieldpath.without(owned, {"f:status": {}}) is owned

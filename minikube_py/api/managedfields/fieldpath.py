@@ -44,21 +44,6 @@ def is_member(node: FieldSet) -> bool:
     return not node or SELF in node
 
 
-def insert(fs: FieldSet, path: tuple[str, ...]) -> None:
-    """Add one path as a member."""
-    node = fs
-    for element in path[:-1]:
-        child = node.setdefault(element, {})
-        if not child:                   # was a leaf member: keep it a member now that it has children
-            child[SELF] = {}
-        node = child
-    last = node.get(path[-1])
-    if last is None:
-        node[path[-1]] = {}
-    elif last:
-        last[SELF] = {}
-
-
 def members(fs: FieldSet, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every member path, depth first in key order."""
     for element in sorted(k for k in fs if k != SELF):
@@ -93,53 +78,62 @@ def union(a: FieldSet, b: FieldSet) -> FieldSet:
 
 def difference(a: FieldSet, b: FieldSet) -> FieldSet:
     """The members of `a` that are not members of `b`."""
+    return _select(a, b, keep_unmatched=True, keep_self=lambda left, right: not is_member(right))
+
+
+def intersection(a: FieldSet, b: FieldSet) -> FieldSet:
+    """The members of both."""
+    return _select(a, b, keep_unmatched=False, keep_self=lambda left, right: is_member(right))
+
+
+def _select(a: FieldSet, b: FieldSet, keep_unmatched: bool, keep_self: Any) -> FieldSet:
+    """Walk `a` against `b`: subtrees of `a` that `b` lacks are kept or dropped whole; where both
+    have a node, `keep_self(left, right)` decides whether `a`'s member there stays."""
     result: FieldSet = {}
     for element, left in a.items():
         if element == SELF:
             continue
         right = b.get(element)
         if right is None:
-            result[element] = _copy(left)
+            if keep_unmatched:
+                result[element] = _copy(left)
             continue
-        rest = difference(left, right) if left else {}
-        keep_self = is_member(left) and not is_member(right)
-        if rest or keep_self:
-            if keep_self and rest:
+        rest = _select(left, right, keep_unmatched, keep_self) if left and right else (
+            _copy(left) if keep_unmatched and left else {})
+        rest.pop(SELF, None)
+        member = is_member(left) and keep_self(left, right)
+        if rest or member:
+            if member and rest:
                 rest[SELF] = {}
             result[element] = rest
     return result
 
 
-def intersection(a: FieldSet, b: FieldSet) -> FieldSet:
-    """The members of both."""
-    result: FieldSet = {}
-    for element, left in a.items():
-        if element == SELF or element not in b:
+def without(fs: FieldSet, removed: FieldSet) -> FieldSet:
+    """difference() for a small `removed`: walks only its paths and shares every untouched
+    subtree of `fs` (returns `fs` itself when nothing goes). Sets are never changed in place."""
+    result = fs
+    for element, gone in removed.items():
+        if element == SELF or element not in fs:
             continue
-        right = b[element]
-        both = intersection(left, right) if left and right else {}
-        self_in_both = is_member(left) and is_member(right)
-        if both or self_in_both:
-            if self_in_both and both:
-                both[SELF] = {}
-            result[element] = both
-    return result
-
-
-def restrict(fs: FieldSet, shape: FieldSet) -> FieldSet:
-    """The members of `fs` whose path still exists in `shape` (as a member or a prefix)."""
-    result: FieldSet = {}
-    for element, child in fs.items():
-        if element == SELF:
-            result[SELF] = {}
-        elif element in shape:
-            kept = restrict(child, shape[element]) if child else {}
-            if kept or is_member(child):
-                if kept and is_member(child):
-                    kept[SELF] = {}
-                result[element] = kept
-    if list(result) == [SELF]:
-        return {}
+        node = fs[element]
+        if is_member(gone) and not (node and set(node) - {SELF}):
+            replacement = None                               # the member itself goes, nothing below it
+        elif is_member(gone):
+            replacement = {k: v for k, v in without(node, gone).items() if k != SELF}
+        else:
+            replacement = without(node, gone) if node else node
+            if replacement is node:
+                continue
+            if replacement == {SELF: {}}:
+                replacement = {}
+        if result is fs:
+            result = dict(fs)
+        if replacement is None or (not replacement and not is_member(node)) or \
+                (not replacement and is_member(gone)):
+            del result[element]
+        else:
+            result[element] = replacement
     return result
 
 

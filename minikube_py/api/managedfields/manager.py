@@ -59,6 +59,7 @@ class Entry:
     time: str
     fields: FieldSet
     subresource: str = ""
+    touched: bool = True            # False: fields as read from storage, already in order
 
     def identity(self) -> tuple[str, str, str, str]:
         """Kubernetes' manager identifier: appliers are one entry whatever their apiVersion."""
@@ -72,7 +73,8 @@ class Entry:
 
     def encode(self) -> dict[str, Any]:
         out = {"manager": self.manager, "operation": self.operation, "apiVersion": self.api_version,
-               "time": self.time, "fieldsType": "FieldsV1", "fieldsV1": fieldpath.sorted_set(self.fields)}
+               "time": self.time, "fieldsType": "FieldsV1",
+               "fieldsV1": fieldpath.sorted_set(self.fields) if self.touched else self.fields}
         if self.subresource:
             out["subresource"] = self.subresource
         return out
@@ -85,7 +87,8 @@ def decode(managed: Any) -> list[Entry]:
         if isinstance(raw, dict) and isinstance(raw.get("manager"), str) and isinstance(raw.get("fieldsV1"), dict) \
                 and raw.get("operation") in (APPLY, UPDATE):
             entries.append(Entry(raw["manager"], raw["operation"], str(raw.get("apiVersion", "")),
-                                 str(raw.get("time", "")), raw["fieldsV1"], str(raw.get("subresource", ""))))
+                                 str(raw.get("time", "")), raw["fieldsV1"], str(raw.get("subresource", "")),
+                                 touched=False))
     return entries
 
 
@@ -139,26 +142,31 @@ class FieldManager:
     # -- Update: create, update, every non-apply patch ---------------------
     def update(self, old: Object | None, new: Object, manager: str, subresource: str = "") -> None:
         """Record `manager`'s Update of `old` into `new` in new's managedFields."""
-        if old is None:
-            entries: list[Entry] = []
-            gained = self.field_set(new, subresource)
-        else:
-            entries = decode(old["metadata"].get("managedFields"))
-            gained = typed.changed(self.tracked(old, subresource), self.tracked(new, subresource), self.schema) or {}
-        shape = typed.field_set({k: v for k, v in new.items() if k not in ("apiVersion", "kind")}, self.schema) \
-            if old is not None else {}
         mine = Entry(manager, UPDATE, self.rt.api_version, _now(), {}, subresource)
+        if old is None:
+            mine.fields = self.field_set(new, subresource)
+            new["metadata"]["managedFields"] = encode([mine])
+            return
+        entries = decode(old["metadata"].get("managedFields"))
+        before, current = self.tracked(old, subresource), self.tracked(new, subresource)
+        removal: list[bool] = []
+        gained = (typed.changed(before, current, self.schema, removed=removal) or {}) if before != current else {}
+        kept = []
         for entry in entries:
             if entry.identity() == mine.identity():
                 mine.fields, mine.time = entry.fields, entry.time
-            else:
-                entry.fields = fieldpath.restrict(fieldpath.difference(entry.fields, gained), shape)
-        entries = [e for e in entries if e.identity() != mine.identity()]
-        if old is not None:
-            mine.fields = fieldpath.restrict(mine.fields, shape)
+                continue
+            fields = fieldpath.without(entry.fields, gained) if gained else entry.fields
+            if removal:                     # ownership of fields that no longer exist goes
+                fields = typed.existing(fields, current, self.schema)
+            if fields is not entry.fields:
+                entry.fields, entry.touched = fields, True
+            kept.append(entry)
+        if removal:
+            mine.fields = typed.existing(mine.fields, current, self.schema)
         if gained:
             mine.fields, mine.time = fieldpath.union(mine.fields, gained), _now()
-        new["metadata"]["managedFields"] = encode([*entries, mine])
+        new["metadata"]["managedFields"] = encode([*kept, mine])
 
     # -- Apply: server-side apply -----------------------------------------
     def apply(self, live: Object | None, config: Object, manager: str, force: bool, subresource: str = "") -> Object:
@@ -188,9 +196,9 @@ class FieldManager:
             entry.fields = fieldpath.difference(entry.fields, gained)
         if previous is not None:
             self._prune(merged, fieldpath.difference(previous.fields, config_set), [config_set, *(e.fields for e in others)])
-        shape = typed.field_set(self.tracked(merged, subresource), self.schema)
+        current = self.tracked(merged, subresource)
         for entry in others:
-            entry.fields = fieldpath.restrict(entry.fields, shape)
+            entry.fields = typed.existing(entry.fields, current, self.schema)
         if manager == "kubectl" and LAST_APPLIED in ((merged["metadata"].get("annotations")) or {}):
             merged["metadata"]["annotations"] = {**merged["metadata"]["annotations"],
                                                  LAST_APPLIED: json.dumps(config, separators=(",", ":")) + "\n"}

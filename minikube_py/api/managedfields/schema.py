@@ -62,7 +62,8 @@ class TypeSchema:
         return self.lists.get(path, ATOMIC)
 
     def is_atomic_object(self, path: str) -> bool:
-        return path in self.atomic_objects or path.rpartition(".")[2] in ATOMIC_OBJECTS_ANY_KIND
+        return path in self.atomic_objects or (path.endswith("Selector") and
+                                               path.rpartition(".")[2] in ATOMIC_OBJECTS_ANY_KIND)
 
 
 def _keys_for(path: str, merge_key: str) -> tuple[str, ...]:

@@ -65,17 +65,23 @@ def field_set(value: Any, schema: TypeSchema, spath: str = "") -> FieldSet:
     return {}
 
 
-def changed(old: Any, new: Any, schema: TypeSchema, spath: str = "") -> FieldSet | None:
+def changed(old: Any, new: Any, schema: TypeSchema, spath: str = "",
+            removed: list[bool] | None = None) -> FieldSet | None:
     """Members of `new` added or modified relative to `old`: None when nothing changed,
-    {} when `new` itself is a changed leaf."""
+    {} when `new` itself is a changed leaf. Something of `old` missing from `new`
+    appends True to `removed` (SMD's Compare.Removed, needed only as a yes/no)."""
+    if old == new:                  # one C-level comparison skips every unchanged subtree
+        return None
     if _granular_object(new, spath, schema) and isinstance(old, dict):
+        if removed is not None and not old.keys() <= new.keys():
+            removed.append(True)
         out: FieldSet = {}
         for name, child in new.items():
             child_spath = _child(spath, name)
             if name not in old:
                 out[fieldpath.field(name)] = field_set(child, schema, child_spath)
             else:
-                diff = changed(old[name], child, schema, child_spath)
+                diff = changed(old[name], child, schema, child_spath, removed)
                 if diff is not None:
                     out[fieldpath.field(name)] = diff
         return out or None
@@ -90,11 +96,15 @@ def changed(old: Any, new: Any, schema: TypeSchema, spath: str = "") -> FieldSet
                 below = field_set(item, schema, spath)
                 out[element] = {SELF: {}, **below} if below else {}
             else:
-                diff = changed(before[element], item, schema, spath)
+                diff = changed(before.pop(element), item, schema, spath, removed)
                 if diff is not None:
                     out[element] = diff if diff else {}
+        if removed is not None and before:
+            removed.append(True)
         return out or None
-    return None if old == new else {}
+    if removed is not None and isinstance(old, (dict, list)) and old:
+        removed.append(True)        # a granular value became a leaf: its members are gone
+    return {}
 
 
 def merge(live: Any, config: Any, schema: TypeSchema, spath: str = "") -> Any:
@@ -122,6 +132,37 @@ def merge(live: Any, config: Any, schema: TypeSchema, spath: str = "") -> Any:
         merged.extend(item for item in config if item_element(item, spath, schema) not in seen)
         return merged
     return config
+
+
+def existing(fs: FieldSet, value: Any, schema: TypeSchema, spath: str = "") -> FieldSet:
+    """The members of `fs` whose path is still in `value` (walks only the set's paths)."""
+    result: FieldSet = {}
+    items: dict[str | None, Any] | None = None
+    for element, below in fs.items():
+        if element == SELF:
+            result[SELF] = {}
+            continue
+        if element.startswith("f:"):
+            name = element[2:]
+            if not isinstance(value, dict) or name not in value:
+                continue
+            child, child_spath = value[name], _child(spath, name)
+        else:
+            if not isinstance(value, list):
+                continue
+            if items is None:
+                items = {item_element(item, spath, schema): item for item in value}
+            if element not in items:
+                continue
+            child, child_spath = items[element], spath
+        kept = existing(below, child, schema, child_spath) if below else {}
+        if kept or fieldpath.is_member(below):
+            if kept and fieldpath.is_member(below):
+                kept[SELF] = {}
+            result[element] = kept
+    if list(result) == [SELF]:
+        return {}
+    return result
 
 
 def remove(value: Any, path: tuple[str, ...], schema: TypeSchema, spath: str = "") -> None:
