@@ -55,7 +55,7 @@ class DeleteOptions:
         self.uid: str | None = preconditions.get("uid") if isinstance(preconditions, dict) else None
         self.resource_version: str | None = (preconditions.get("resourceVersion")
                                              if isinstance(preconditions, dict) else None)
-        self.dry_run = is_dry_run(request) or body.get("dryRun") == ["All"]
+        self.dry_run = is_dry_run(request, body.get("dryRun"))
 
     def check_preconditions(self, rt_plural: str, obj: Object) -> None:
         meta = obj["metadata"]

@@ -68,13 +68,15 @@ _OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "Patc
                  "DELETE": "DeleteOptions"}
 
 
-def is_dry_run(request: web.Request) -> bool:
-    """`?dryRun=All`: run the whole write pipeline but store nothing.
+def is_dry_run(request: web.Request, body_values: Any = None) -> bool:
+    """`?dryRun=All` (or DeleteOptions' `dryRun: [All]`): run the whole write pipeline but store nothing.
 
     Any other value is refused as Kubernetes' ValidateDryRun does: 422 Invalid
     on the request's CreateOptions/UpdateOptions/PatchOptions/DeleteOptions.
     """
     values = [v for v in request.query.getall("dryRun", []) if v != ""]
+    if body_values is not None:
+        values += body_values if isinstance(body_values, list) else [body_values]
     if any(v != "All" for v in values):
         kind = f'{_OPTIONS_KIND.get(request.method, "CreateOptions")}.meta.k8s.io'
         shown = "[]string{" + ", ".join(orjson.dumps(v).decode() for v in values) + "}"

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+
 from minikube_py.api import errors
 from minikube_py.api.resources import ResourceType
 
@@ -178,13 +180,12 @@ class FieldManager:
         entries = decode(base["metadata"].get("managedFields")) if live is not None else []
         if live is not None and not entries:
             entries = [Entry(BEFORE_FIRST_APPLY, UPDATE, self.rt.api_version, _now(), self.field_set(live, subresource))]
-        merged = typed.merge(base, config_view, self.schema)
-        merged["metadata"] = {**(base.get("metadata") or {}), **typed.merge(
-            {k: v for k, v in (base.get("metadata") or {}).items() if k not in UNTRACKED_METADATA},
-            config_view.get("metadata") or {}, self.schema, "metadata")}
-        for key in ("name", "namespace"):
-            if key in (config.get("metadata") or {}) and live is None:
-                merged["metadata"][key] = config["metadata"][key]
+        merged = typed.merge(base, config_view, self.schema)    # config_view has no server-owned metadata
+        merged["metadata"] = dict(merged.get("metadata") or {})
+        if live is None:
+            for key in ("name", "namespace"):
+                if key in (config.get("metadata") or {}):
+                    merged["metadata"][key] = config["metadata"][key]
         gained = typed.changed(self.tracked(base, subresource), self.tracked(merged, subresource), self.schema) or {}
         mine = Entry(manager, APPLY, self.rt.api_version, _now(), config_set, subresource)
         previous = next((e for e in entries if e.identity() == mine.identity()), None)
@@ -194,8 +195,10 @@ class FieldManager:
             raise apply_conflict(conflicts)
         for entry in others:
             entry.fields = fieldpath.difference(entry.fields, gained)
-        if previous is not None:
-            self._prune(merged, fieldpath.difference(previous.fields, config_set), [config_set, *(e.fields for e in others)])
+        dropped = fieldpath.difference(previous.fields, config_set) if previous is not None else {}
+        if dropped:
+            merged = orjson.loads(orjson.dumps(merged))     # merge shares subtrees with live: prune a copy
+            self._prune(merged, dropped, [config_set, *(e.fields for e in others)])
         current = self.tracked(merged, subresource)
         for entry in others:
             entry.fields = typed.existing(entry.fields, current, self.schema)

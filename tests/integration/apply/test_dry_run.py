@@ -105,3 +105,29 @@ async def test_unknown_dry_run_value_is_refused_as_kubernetes_does(http, ns):
                                           "message": 'Unsupported value: []string{"Some"}: supported values: "All"'}]
     status, body = await http.delete(f"/api/v1/namespaces/{ns}/configmaps/c?dryRun=x")
     assert status == 422 and body["message"].startswith("DeleteOptions.meta.k8s.io")
+
+
+async def test_delete_options_dry_run_values_are_checked_too(http, ns):
+    await http.ok("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "c"}})
+    status, body = await http.delete(f"/api/v1/namespaces/{ns}/configmaps/c", {"dryRun": ["Nope"]})
+    assert status == 422 and body["details"]["causes"][0]["field"] == "dryRun"
+    assert (await http.get(f"/api/v1/namespaces/{ns}/configmaps/c"))[0] == 200
+
+
+async def test_dry_run_server_side_apply_creates_and_changes_nothing(http, ns):
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}
+    path = f"/api/v1/namespaces/{ns}/configmaps/a?fieldManager=me"
+    status, answer = await http.call("PATCH", path + "&dryRun=All", config, content_type="application/apply-patch+yaml")
+    assert status == 201 and answer["metadata"]["managedFields"][0]["operation"] == "Apply"
+    assert (await http.get(f"/api/v1/namespaces/{ns}/configmaps/a"))[0] == 404
+    await http.ok("PATCH", path, config, content_type="application/apply-patch+yaml")
+    changed = {**config, "data": {"k": "w"}}
+    answer = await http.ok("PATCH", path + "&dryRun=All", changed, content_type="application/apply-patch+yaml")
+    assert answer["data"] == {"k": "w"}
+    assert (await http.ok("GET", f"/api/v1/namespaces/{ns}/configmaps/a"))["data"] == {"k": "v"}
+
+
+async def test_apply_patch_cbor_is_unsupported(http, ns):
+    status, body = await http.call("PATCH", f"/api/v1/namespaces/{ns}/configmaps/a?fieldManager=me", raw=b"\xa0",
+                                   content_type="application/apply-patch+cbor")
+    assert status == 415 and body["reason"] == "UnsupportedMediaType"
