@@ -104,6 +104,9 @@ class Updater:
     async def patch(self, info: RequestInfo, content_type: str, patch: Any, *, dry_run: bool = False,
                     subresource: str | None = None, record: Recorder | None = None) -> Object:
         def compute(old: Object) -> Object:
+            # managedFields are the server's bookkeeping (recorded after this step): patching
+            # them would be overwritten anyway, and strategic merge would pay to walk them.
+            old["metadata"].pop("managedFields", None)
             return apply_patch(content_type, old, patch)
         precondition = _requested_revision(patch) if isinstance(patch, dict) else None
         return await self.update(info, compute, precondition, subresource, dry_run, record)
