@@ -98,7 +98,7 @@ class Apply:
 
     @classmethod
     def from_request(cls, rt: ResourceType, name: str, config: Any, request: web.Request,
-                     subresource: str = "") -> "Apply":
+                     subresource: str = "") -> Apply:
         manager = field_manager(request, apply=True)
         if not isinstance(config, dict):
             raise errors.bad_request("an apply configuration must be an object")

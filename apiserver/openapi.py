@@ -187,7 +187,7 @@ def dry_run_paths(definitions: dict[str, Any]) -> dict[str, Any]:
              for name, d in definitions.items() if "x-kubernetes-group-version-kind" in d}
     paths: dict[str, Any] = {}
     for rt in RESOURCES:
-        if "patch" not in rt.verbs or (key := tuple(sorted(gvk_extension(rt.group, rt.version, rt.kind)[0].items()))) \
+        if "patch" not in rt.verbs or tuple(sorted(gvk_extension(rt.group, rt.version, rt.kind)[0].items())) \
                 not in kinds:
             continue
         base = f"/apis/{rt.group}/{rt.version}" if rt.group else "/api/v1"

@@ -24,9 +24,9 @@ from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
 from . import objectmeta
+from .apply import field_manager, recorder
 from .deletion import Deleter
 from .eviction import Evictions
-from .apply import field_manager, recorder
 from .http import is_dry_run, json_response, read_body
 from .routing import RequestInfo
 from .listing import Lister

@@ -13,6 +13,7 @@ from minikube_py.api.managedfields.schema import schema_for
 from minikube_py.api.resources import by_kind
 
 DEPLOYMENTS = by_kind("apps/v1", "Deployment")
+assert DEPLOYMENTS is not None
 POD_SCHEMA = schema_for("v1", "Pod")
 
 

@@ -19,7 +19,8 @@ managedFields is free. A node with no children is a member ("f:image": {}).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 

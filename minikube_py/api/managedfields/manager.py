@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import orjson
 
 from minikube_py.api import errors
+from minikube_py.api.meta import Obj as Object
 from minikube_py.api.resources import ResourceType
+from minikube_py.api.times import timestamp
 
 from . import fieldpath, typed
 from .fieldpath import FieldSet
@@ -45,11 +46,6 @@ BEFORE_FIRST_APPLY = "before-first-apply"
 UNTRACKED_METADATA = frozenset({"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                                 "selfLink", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"})
 
-Object = dict[str, Any]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -144,7 +140,7 @@ class FieldManager:
     # -- Update: create, update, every non-apply patch ---------------------
     def update(self, old: Object | None, new: Object, manager: str, subresource: str = "") -> None:
         """Record `manager`'s Update of `old` into `new` in new's managedFields."""
-        mine = Entry(manager, UPDATE, self.rt.api_version, _now(), {}, subresource)
+        mine = Entry(manager, UPDATE, self.rt.api_version, timestamp(), {}, subresource)
         if old is None:
             mine.fields = self.field_set(new, subresource)
             new["metadata"]["managedFields"] = encode([mine])
@@ -167,7 +163,7 @@ class FieldManager:
         if removal:
             mine.fields = typed.existing(mine.fields, current, self.schema)
         if gained:
-            mine.fields, mine.time = fieldpath.union(mine.fields, gained), _now()
+            mine.fields, mine.time = fieldpath.union(mine.fields, gained), timestamp()
         new["metadata"]["managedFields"] = encode([*kept, mine])
 
     # -- Apply: server-side apply -----------------------------------------
@@ -179,15 +175,16 @@ class FieldManager:
         config_set = typed.field_set(config_view, self.schema)
         entries = decode(base["metadata"].get("managedFields")) if live is not None else []
         if live is not None and not entries:
-            entries = [Entry(BEFORE_FIRST_APPLY, UPDATE, self.rt.api_version, _now(), self.field_set(live, subresource))]
-        merged = typed.merge(base, config_view, self.schema)    # config_view has no server-owned metadata
+            entries = [Entry(BEFORE_FIRST_APPLY, UPDATE, self.rt.api_version, timestamp(),
+                             self.field_set(live, subresource))]
+        merged: Object = typed.merge(base, config_view, self.schema)    # config_view has no server-owned metadata
         merged["metadata"] = dict(merged.get("metadata") or {})
         if live is None:
             for key in ("name", "namespace"):
                 if key in (config.get("metadata") or {}):
                     merged["metadata"][key] = config["metadata"][key]
         gained = typed.changed(self.tracked(base, subresource), self.tracked(merged, subresource), self.schema) or {}
-        mine = Entry(manager, APPLY, self.rt.api_version, _now(), config_set, subresource)
+        mine = Entry(manager, APPLY, self.rt.api_version, timestamp(), config_set, subresource)
         previous = next((e for e in entries if e.identity() == mine.identity()), None)
         others = [e for e in entries if e.identity() != mine.identity()]
         conflicts = [(e, path) for e in others for path in fieldpath.members(fieldpath.intersection(e.fields, gained))]
