@@ -18,9 +18,7 @@ def deployment(name: str, replicas: int) -> dict:
 
 @pytest.fixture
 def api_client(apiserver):
-    configuration = client.Configuration()
-    configuration.host = apiserver.url
-    with client.ApiClient(configuration) as api:
+    with client.ApiClient(client.Configuration(host=apiserver.url)) as api:
         yield api
 
 
