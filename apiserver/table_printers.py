@@ -245,6 +245,18 @@ def pod_disruption_budget_row(pdb: Obj, now: datetime) -> Row:
             number(pdb, "status", "disruptionsAllowed"), age(pdb, now)]
 
 
+NETWORK_POLICY_COLUMNS = (
+    NAME,
+    Column("Pod-Selector", "Label selector of the pods this policy applies to."),
+    AGE,
+)
+
+
+def network_policy_row(policy: Obj, now: datetime) -> Row:
+    """printNetworkPolicy: metav1.FormatLabelSelector(podSelector), "<none>" for the empty selector."""
+    return [name(policy), selector_string(field(policy, "spec", "podSelector")) or "<none>", age(policy, now)]
+
+
 # ------------------------------------------------------------------ Services and Endpoints
 
 SERVICE_COLUMNS = (
@@ -448,6 +460,7 @@ PRINTERS: dict[str, Printer] = {
     "Lease": Printer(LEASE_COLUMNS, lease_row),
     "PriorityClass": Printer(PRIORITY_CLASS_COLUMNS, priority_class_row),
     "PodDisruptionBudget": Printer(POD_DISRUPTION_BUDGET_COLUMNS, pod_disruption_budget_row),
+    "NetworkPolicy": Printer(NETWORK_POLICY_COLUMNS, network_policy_row),
 }
 
 

@@ -304,6 +304,21 @@ def default_priority_class(pc: Obj) -> None:
     _default_str(pc, "preemptionPolicy", "PreemptLowerPriority")
 
 
+def default_network_policy(policy: Obj) -> None:
+    """networking/v1 SetDefaults_NetworkPolicy and _NetworkPolicyPort: no policyTypes means Ingress,
+    plus Egress when egress rules are given; a port's protocol is TCP; podSelector {} (every pod)."""
+    spec = _object(policy, "spec")
+    if spec is None:
+        return
+    _default(spec, "podSelector", {})
+    if spec.get("policyTypes") in (None, []):
+        spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+    for direction in ("ingress", "egress"):
+        for rule in _objects(spec, direction):
+            for port in _objects(rule, "ports"):
+                _default_str(port, "protocol", "TCP")
+
+
 def default_secret(secret: Obj) -> None:
     _default_str(secret, "type", "Opaque")
     _merge_string_data(secret)
@@ -332,4 +347,5 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "Namespace": default_namespace,
     "Secret": default_secret,
     "PriorityClass": default_priority_class,
+    "NetworkPolicy": default_network_policy,
 }

@@ -73,6 +73,8 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("batch", "v1", "Job", "jobs", True, (), ("status",), _WORKLOAD),
     # coordination.k8s.io/v1
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True, allow_create_on_update=True),
+    # networking.k8s.io/v1
+    ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
     # policy/v1
     ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),
     # scheduling.k8s.io/v1
@@ -81,7 +83,8 @@ RESOURCES: tuple[ResourceType, ...] = (
 
 # The API groups in the order discovery lists them (core is served at /api).
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (("apps", "v1"), ("batch", "v1"), ("coordination.k8s.io", "v1"),
-                                               ("policy", "v1"), ("scheduling.k8s.io", "v1"))
+                                               ("networking.k8s.io", "v1"), ("policy", "v1"),
+                                               ("scheduling.k8s.io", "v1"))
 
 
 def by_group_version(group: str, version: str) -> dict[str, ResourceType]:

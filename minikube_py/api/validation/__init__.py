@@ -14,7 +14,8 @@ more cause naming the field, so bad input can never become a 500.
 Module map: names (name/key grammars), meta (ObjectMeta), pods (+ containers,
 env, resources, probes, volumes, scheduling, security), services, workloads,
 cluster (Namespace, Node), config (ConfigMap, Secret), others (Endpoints,
-Event, Lease), priority (PriorityClass), policy (PodDisruptionBudget).
+Event, Lease), priority (PriorityClass), policy (PodDisruptionBudget),
+networking (NetworkPolicy).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Any
 
 from minikube_py.api.resources import ResourceType
 
-from . import cluster, config, others, pods, policy, priority, services, workloads
+from . import cluster, config, networking, others, pods, policy, priority, services, workloads
 from .field import Cause, invalid
 from .meta import validate_object_meta, validate_object_meta_update
 from .names import Syntax, dns1035_label_problems, dns1123_label_problems, dns1123_subdomain_problems
@@ -62,6 +63,7 @@ RULES: dict[str, Rules] = {
     "PriorityClass": Rules(content=priority.validate_priority_class, update=(priority.validate_priority_class_update,)),
     "PodDisruptionBudget": Rules(content=policy.validate_pod_disruption_budget,
                                  update=(policy.validate_pod_disruption_budget_status,)),
+    "NetworkPolicy": Rules(content=networking.validate_network_policy),
 }
 
 
