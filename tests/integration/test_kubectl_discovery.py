@@ -175,14 +175,15 @@ async def test_api_resources_lists_kinds_and_short_names(lab: Lab) -> None:
     assert rows["leases"] == ["leases", "coordination.k8s.io/v1", "true", "Lease"]
     assert rows["priorityclasses"] == ["priorityclasses", "pc", "scheduling.k8s.io/v1", "false", "PriorityClass"]
     assert rows["poddisruptionbudgets"] == ["poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"]
+    assert rows["networkpolicies"] == ["networkpolicies", "netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"]
     assert not any("/" in name for name in rows), "subresources must not be listed"
 
 
 async def test_api_versions_and_version(lab: Lab) -> None:
     code, out, err = await lab.kubectl("api-versions")
     assert code == 0, err
-    assert out.split() == ["apps/v1", "batch/v1", "coordination.k8s.io/v1", "policy/v1", "scheduling.k8s.io/v1",
-                           "v1"]
+    assert out.split() == ["apps/v1", "batch/v1", "coordination.k8s.io/v1", "networking.k8s.io/v1", "policy/v1",
+                           "scheduling.k8s.io/v1", "v1"]
     code, out, err = await lab.kubectl("version", "--short")
     assert code == 0, err
     assert "Server Version: v1.20.0-minikube-py" in out

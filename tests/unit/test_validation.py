@@ -164,6 +164,10 @@ def examples() -> dict[str, dict[str, Any]]:
                        "observedGeneration": 1, "disruptedPods": {"web-1": "2024-05-01T10:00:00Z"},
                        "conditions": [{"type": "DisruptionAllowed", "status": "True", "reason": "SufficientPods",
                                        "message": "", "lastTransitionTime": "2024-05-01T10:00:00Z"}]}},
+        "NetworkPolicy": {"metadata": meta("db"), "spec": {
+            "podSelector": copy.deepcopy(selector), "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                         "ports": [{"protocol": "TCP", "port": 8080, "endPort": 8090}]}]}},
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from .field import Cause, child, each_invalid, forbidden, invalid, not_supported, required
 from .names import port_name_problems
-from .network import cidr_errors, port_number_errors
+from .network import CIDR_EXAMPLE, cidr_errors, port_number_errors
 from .selectors import validate_label_selector
 from .shapes import get_int, get_int_or_str, get_list, get_object, get_str, objects_in, strings_in
 
@@ -108,7 +108,7 @@ def validate_ip_block(block: dict[str, Any], path: str) -> list[Cause]:
     errs += cidr_problems
     except_path = child(path, "except")
     for item_path, item in strings_in(get_list(block, "except", path, errs), except_path, errs):
-        item_problems = cidr_errors(item_path, item)
+        item_problems = cidr_errors(item_path, item) if item else [invalid(item_path, item, CIDR_EXAMPLE)]
         errs += item_problems
         if not cidr_problems and not item_problems and not is_strict_subnet(item, cidr):
             errs.append(invalid(item_path, item, "must be a strict subset of `cidr`"))
