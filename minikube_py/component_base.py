@@ -10,6 +10,7 @@ pieces, and starts the same way (flags parsed and checked, then
     agent/cli.py               minikube-py agent                python -m agent
     agent/proxy/cli.py         minikube-py proxy                python -m agent.proxy
     agent/dns/cli.py           minikube-py dns                  python -m agent.dns
+    agent/netpol/cli.py        minikube-py netpol               python -m agent.netpol
 
 The shared flags:
 

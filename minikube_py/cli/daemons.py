@@ -6,6 +6,7 @@
     minikube-py agent ...                = python -m agent                (agent/cli.py)
     minikube-py proxy ...                = python -m agent.proxy          (agent/proxy/cli.py)
     minikube-py dns ...                  = python -m agent.dns            (agent/dns/cli.py)
+    minikube-py netpol ...               = python -m agent.netpol         (agent/netpol/cli.py)
     minikube-py images | lab ...         the tools (minikube_py/images.py, minikube_py/lab/)
 
 Each component owns its command, in its own entry module. The group names them
@@ -30,6 +31,7 @@ COMMANDS = {
     "agent": "agent.cli:agent",
     "proxy": "agent.proxy.cli:proxy",
     "dns": "agent.dns.cli:dns",
+    "netpol": "agent.netpol.cli:netpol",
     "images": "minikube_py.images:images",
     "lab": "minikube_py.lab.cli:lab",
 }

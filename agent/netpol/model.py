@@ -1,0 +1,240 @@
+"""What the NetworkPolicies mean for each local pod: its ingress and egress allow sets.
+
+A pure function of the policies, pods and namespaces, with Kubernetes'
+semantics (the NetworkPolicy API reference, and what kube-router's and
+Calico's agents compute):
+
+- a pod selected by no policy of a type (Ingress, Egress) is unrestricted for
+  that type (`None` here); a selected pod may send/receive only what the union
+  of the rules of the policies selecting it allows (an empty set: default deny);
+- a rule allows the cartesian product of its peers and its ports; no peers
+  means every address, no ports every port;
+- a peer is podSelector (pods of the policy's namespace), namespaceSelector
+  (every pod of the namespaces it picks), both (pods picked by the one, in
+  namespaces picked by the other), or an ipBlock (cidr minus its excepts);
+- a named port is resolved against the *destination* pod's containerPorts
+  (name and protocol): for ingress that is the local pod itself, for egress
+  each destination pod (an ipBlock or "anyone" destination then stands for the
+  pods inside it that have the port); an unresolved name allows nothing;
+- `endPort` makes the port a range.
+Only pods with an IP and not on the host network take part; pods that have
+finished (Succeeded, Failed) neither are restricted nor count as peers.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from minikube_py.api.selectors import SelectorError, label_selector_from_dict
+
+Obj = dict[str, Any]
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, order=True)
+class Peer:
+    """An address range: a pod (ip/32), an ipBlock (cidr minus excepts) or ANYWHERE."""
+    cidr: str
+    excepts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    """Protocol plus destination ports first..last; first None means every port of the protocol."""
+    protocol: str
+    first: int | None = None
+    last: int | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Allow:
+    """One allowed (peer, port) pair; port None: every protocol and port."""
+    peer: Peer
+    port: PortRange | None = None
+
+
+@dataclass(frozen=True)
+class PodRules:
+    """A local pod's allow sets; None means "selected by no policy of that type": unrestricted."""
+    namespace: str
+    name: str
+    ip: str
+    ingress: tuple[Allow, ...] | None
+    egress: tuple[Allow, ...] | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    ip: str
+    labels: Mapping[str, str]
+    ports: Mapping[tuple[str, str], int]          # (port name, protocol) -> containerPort
+
+
+def pod_info(pod: Obj) -> PodInfo | None:
+    """The parts of a pod that policies look at, or None if it takes no part (no IP, host network,
+    finished)."""
+    spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod.get("metadata") or {}
+    ip = status.get("podIP")
+    if not ip or spec.get("hostNetwork") or status.get("phase") in ("Succeeded", "Failed"):
+        return None
+    ports = {(p["name"], p.get("protocol") or "TCP"): int(p["containerPort"])
+             for container in spec.get("containers") or [] for p in container.get("ports") or []
+             if p.get("name") and p.get("containerPort")}
+    return PodInfo(meta.get("namespace", "default"), meta["name"], ip, meta.get("labels") or {}, ports)
+
+
+def _selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
+    try:
+        return label_selector_from_dict(selector).matches(labels)
+    except SelectorError:           # the API server validated it; a bad one selects nothing
+        return False
+
+
+@dataclass
+class Cluster:
+    """The pods (that take part) and the namespaces' labels."""
+    pods: list[PodInfo]
+    namespace_labels: dict[str, Mapping[str, str]]
+
+    @classmethod
+    def of(cls, pods: Iterable[Obj], namespaces: Iterable[Obj]) -> Cluster:
+        infos = [info for info in map(pod_info, pods) if info is not None]
+        labels = {ns["metadata"]["name"]: ns["metadata"].get("labels") or {} for ns in namespaces}
+        return cls(sorted(infos, key=lambda p: (p.namespace, p.name)), labels)
+
+    def peer_pods(self, peer: Obj, policy_namespace: str) -> list[PodInfo]:
+        pod_selector, ns_selector = peer.get("podSelector"), peer.get("namespaceSelector")
+        if ns_selector is None:
+            in_namespace = [p for p in self.pods if p.namespace == policy_namespace]
+        else:
+            in_namespace = [p for p in self.pods
+                            if _selector_matches(ns_selector, self.namespace_labels.get(p.namespace, {}))]
+        if pod_selector is None:
+            return in_namespace
+        return [p for p in in_namespace if _selector_matches(pod_selector, p.labels)]
+
+
+def _in_block(ip: str, peer: Peer) -> bool:
+    address = ipaddress.ip_address(ip)
+    return (address in ipaddress.ip_network(peer.cidr)
+            and not any(address in ipaddress.ip_network(e) for e in peer.excepts))
+
+
+def _rule_peers(rule: Obj, peers_field: str, cluster: Cluster, policy_namespace: str
+                ) -> list[tuple[Peer, list[PodInfo]]]:
+    """Each peer of a rule as an address range, with the pods it stands for (for named ports)."""
+    peers = rule.get(peers_field) or []
+    if not peers:
+        return [(Peer(ANYWHERE), cluster.pods)]
+    found: list[tuple[Peer, list[PodInfo]]] = []
+    for peer in peers:
+        block = peer.get("ipBlock")
+        if block is not None:
+            as_peer = Peer(block["cidr"], tuple(block.get("except") or ()))
+            found.append((as_peer, [p for p in cluster.pods if _in_block(p.ip, as_peer)]))
+        else:
+            found += [(Peer(f"{p.ip}/32"), [p]) for p in cluster.peer_pods(peer, policy_namespace)]
+    return found
+
+
+def resolve_port(port: Obj, destination: PodInfo | None) -> PortRange | None:
+    """A NetworkPolicyPort as a range; a named port needs the destination pod (None: unresolved)."""
+    protocol, number = port.get("protocol") or "TCP", port.get("port")
+    if number is None:
+        return PortRange(protocol)
+    if isinstance(number, str):
+        resolved = destination.ports.get((number, protocol)) if destination else None
+        return PortRange(protocol, resolved, resolved) if resolved is not None else None
+    return PortRange(protocol, int(number), int(port.get("endPort") or number))
+
+
+PeerSet = list[tuple[Peer, list[PodInfo]]]
+
+
+def ingress_allows(rule: Obj, peers: PeerSet, pod: PodInfo) -> set[Allow]:
+    """An ingress rule for one local pod: named ports are the pod's own."""
+    ports = rule.get("ports") or []
+    if not ports:
+        return {Allow(peer) for peer, _ in peers}
+    ranges = [r for r in (resolve_port(p, pod) for p in ports) if r is not None]
+    return {Allow(peer, port) for peer, _ in peers for port in ranges}
+
+
+def egress_allows(rule: Obj, peers: PeerSet) -> set[Allow]:
+    """An egress rule: named ports are each destination pod's."""
+    ports = rule.get("ports") or []
+    allows: set[Allow] = set()
+    for peer, pods in peers:
+        if not ports:
+            allows.add(Allow(peer))
+        for port in ports:
+            if not isinstance(port.get("port"), str):
+                allows.add(Allow(peer, resolve_port(port, None)))
+                continue
+            for destination in pods:
+                resolved = resolve_port(port, destination)
+                if resolved is not None:
+                    allows.add(Allow(Peer(f"{destination.ip}/32"), resolved))
+    return allows
+
+
+def _types(policy: Obj) -> list[str]:
+    return (policy.get("spec") or {}).get("policyTypes") or ["Ingress"]
+
+
+class _Rules:
+    """The rules of one direction of one policy, their peers resolved once for every local pod."""
+
+    def __init__(self, policy: Obj, direction: str, cluster: Cluster) -> None:
+        spec, namespace = policy.get("spec") or {}, policy["metadata"].get("namespace", "default")
+        peers_field = "from" if direction == "ingress" else "to"
+        self.rules = [(rule, _rule_peers(rule, peers_field, cluster, namespace))
+                      for rule in spec.get(direction) or []]
+
+
+def compute(policies: Iterable[Obj], cluster: Cluster, node_pods: Iterable[PodInfo]) -> list[PodRules]:
+    """The allow sets of every given (local) pod, sorted by pod."""
+    by_namespace: dict[str, list[Obj]] = {}
+    for policy in policies:
+        by_namespace.setdefault(policy["metadata"].get("namespace", "default"), []).append(policy)
+    resolved: dict[tuple[int, str], _Rules] = {}
+
+    def rules_of(policy: Obj, direction: str) -> _Rules:
+        key = (id(policy), direction)
+        if key not in resolved:
+            resolved[key] = _Rules(policy, direction, cluster)
+        return resolved[key]
+
+    result = []
+    for pod in sorted(node_pods, key=lambda p: (p.namespace, p.name)):
+        ingress: set[Allow] | None = None
+        egress: set[Allow] | None = None
+        for policy in by_namespace.get(pod.namespace, []):
+            if not _selector_matches((policy.get("spec") or {}).get("podSelector") or {}, pod.labels):
+                continue
+            if "Ingress" in _types(policy):
+                ingress = ingress if ingress is not None else set()
+                for rule, peers in rules_of(policy, "ingress").rules:
+                    ingress |= ingress_allows(rule, peers, pod)
+            if "Egress" in _types(policy):
+                egress = egress if egress is not None else set()
+                for rule, peers in rules_of(policy, "egress").rules:
+                    egress |= egress_allows(rule, peers)
+        result.append(PodRules(pod.namespace, pod.name, pod.ip,
+                               None if ingress is None else tuple(sorted(ingress, key=_sort_key)),
+                               None if egress is None else tuple(sorted(egress, key=_sort_key))))
+    return result
+
+
+def _sort_key(allow: Allow) -> tuple:
+    port = allow.port
+    return (allow.peer.cidr, allow.peer.excepts, port is not None,
+            (port.protocol, port.first or 0, port.last or 0) if port else ())
