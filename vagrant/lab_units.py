@@ -4,7 +4,7 @@ Every VM runs the command lines `minikube-py lab up` runs (minikube_py/lab/compo
 the same flags, pod CIDR, service range, cluster DNS 10.96.0.10 and controller
 defaults. Where a VM differs from a network namespace:
 
-- no namespaces: a node's agent, kube-proxy and DNS server run in the VM itself
+- no namespaces: a node's agent, kube-proxy, NetworkPolicy agent and DNS server run in the VM itself
   (the lab's `--netns` flag is dropped);
 - a Node is named after its VM (node1, node2 ...), as kubelet names a node after
   its hostname; the one-machine lab prefixes the lab's name because several labs
@@ -62,13 +62,14 @@ def control_plane_commands() -> dict[str, tuple[str, ...]]:
 
 
 def node_commands(name: str, ip: str) -> dict[str, tuple[str, ...]]:
-    """agent, proxy and dns for the node `name` at `ip`."""
-    agent, proxy = node_components(CONFIG, node_index(ip))
+    """agent, proxy, netpol and dns for the node `name` at `ip`."""
+    agent, proxy, netpol = node_components(CONFIG, node_index(ip))
     dns: Component = next(c for c in control_plane(CONFIG) if c.name == "dns")
     return {
         "agent": with_flag(with_flag(agent.argv, "--node-name", name),
                            "--root-dir", str(CONFIG.state_dir / "nodes" / name)),
         "proxy": proxy.argv,
+        "netpol": with_flag(netpol.argv, "--node-name", name),
         "dns": with_flag(without_flag(dns.argv, "--netns"), "--listen", f"{ip}:53"),
     }
 
@@ -116,6 +117,7 @@ def units(role: str, name: str, ip: str, agent: bool) -> dict[str, str]:
         files[f"{PREFIX}agent.service"] = unit("agent (kubelet)", commands["agent"],
                                                ("docker.service", f"{PREFIX}masquerade.service"))
         files[f"{PREFIX}proxy.service"] = unit("kube-proxy", commands["proxy"])
+        files[f"{PREFIX}netpol.service"] = unit("NetworkPolicy agent", commands["netpol"])
         files[f"{PREFIX}dns.service"] = unit("cluster DNS", commands["dns"])
     return files
 

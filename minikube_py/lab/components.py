@@ -6,7 +6,8 @@
              sockets live in node 1's namespace at 192.168.56.11:53; the
              Service kube-system/kube-dns 10.96.0.10 points there)
     in each node's namespace (192.168.56.1<i>):
-        agent-node<i> (kubelet) and proxy-node<i> (kube-proxy)
+        agent-node<i> (kubelet), proxy-node<i> (kube-proxy) and netpol-node<i>
+        (the NetworkPolicy agent, agent/netpol/)
 
 Components are listed in start order; the supervisor stops them in reverse.
 Every one is started the same way, `python -m minikube_py <component> ...`
@@ -30,7 +31,7 @@ class Component:
     argv: tuple[str, ...]
     netns: str | None = None          # run inside this namespace (nsenter --net)
     health_url: str | None = None     # HTTP 200 when healthy
-    node: int | None = None           # the node an agent or proxy belongs to
+    node: int | None = None           # the node an agent, proxy or netpol agent belongs to
 
 
 def _daemon(component: str, *args: str) -> tuple[str, ...]:
@@ -72,6 +73,8 @@ def node_components(config: LabConfig, i: int) -> list[Component]:
                                             "--network", "bridge"),
                   netns=netns, node=i),
         Component(f"proxy-node{i}", _daemon("proxy", "--server", server), netns=netns, node=i),
+        Component(f"netpol-node{i}", _daemon("netpol", "--server", server, "--node-name", config.node_name(i)),
+                  netns=netns, node=i),
     ]
 
 

@@ -50,7 +50,7 @@ def test_agents_and_proxies_run_inside_their_node_namespace() -> None:
     assert "--node-ip" in argv and "192.168.56.12" in argv and "--network" in argv
     assert command_line(find(lab, "apiserver"))[0] != "nsenter"
     names = [c.name for c in all_components(lab)]
-    assert names[:2] == ["etcd", "apiserver"] and names[-1] == "proxy-node2"
+    assert names[:2] == ["etcd", "apiserver"] and names[-2:] == ["proxy-node2", "netpol-node2"]
     with pytest.raises(ValueError):
         find(lab, "agent-node3")
 

@@ -30,12 +30,14 @@ def test_control_plane_runs_the_one_machine_labs_command_lines() -> None:
     assert "Requires=minikube-py-etcd.service" in units["minikube-py-apiserver.service"]
 
 
-def test_a_node_runs_agent_proxy_and_dns_on_its_own_address_without_namespaces() -> None:
+def test_a_node_runs_agent_proxy_netpol_and_dns_on_its_own_address_without_namespaces() -> None:
     units = lab_units.units("node", "node2", "192.168.56.12", agent=False)
     assert list(units) == ["minikube-py-masquerade.service", "minikube-py-agent.service",
-                           "minikube-py-proxy.service", "minikube-py-dns.service"]
+                           "minikube-py-proxy.service", "minikube-py-netpol.service", "minikube-py-dns.service"]
     agent = exec_start(units["minikube-py-agent.service"])
-    lab_agent, lab_proxy = (list(c.argv) for c in node_components(LabConfig(), 2))
+    lab_agent, lab_proxy, lab_netpol = (list(c.argv) for c in node_components(LabConfig(), 2))
+    netpol = exec_start(units["minikube-py-netpol.service"])
+    assert netpol[netpol.index("--node-name") + 1] == "node2" and len(netpol) == len(lab_netpol)
     assert agent[agent.index("--node-name") + 1] == "node2"
     assert agent[agent.index("--node-ip") + 1] == "192.168.56.12"
     assert agent[agent.index("--network") + 1] == "bridge"
