@@ -7,8 +7,8 @@ Calico's agents compute):
 - a pod selected by no policy of a type (Ingress, Egress) is unrestricted for
   that type (`None` here); a selected pod may send/receive only what the union
   of the rules of the policies selecting it allows (an empty set: default deny);
-- a rule allows the cartesian product of its peers and its ports; no peers
-  means every address, no ports every port;
+- a rule allows any of its peers on any of its ports; no peers means every
+  address, no ports every port;
 - a peer is podSelector (pods of the policy's namespace), namespaceSelector
   (every pod of the namespaces it picks), both (pods picked by the one, in
   namespaces picked by the other), or an ipBlock (cidr minus its excepts);
@@ -25,33 +25,31 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from minikube_py.api.selectors import SelectorError, label_selector_from_dict
+from minikube_py.api.selectors import NOTHING, LabelSelector, SelectorError, label_selector_from_dict
 
 Obj = dict[str, Any]
 ANYWHERE = "0.0.0.0/0"
 
 
-@dataclass(frozen=True, order=True)
-class Peer:
+class Peer(NamedTuple):           # NamedTuples: hashed and compared in C, thousands per sync
     """An address range: a pod (ip/32), an ipBlock (cidr minus excepts) or ANYWHERE."""
     cidr: str
     excepts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
-class PortRange:
+class PortRange(NamedTuple):
     """Protocol plus destination ports first..last; first None means every port of the protocol."""
     protocol: str
     first: int | None = None
     last: int | None = None
 
 
-@dataclass(frozen=True, order=True)
-class Allow:
-    """One allowed (peer, port) pair; port None: every protocol and port."""
-    peer: Peer
+class Allow(NamedTuple):
+    """What one rule allows on one port range: any of its peers (sorted); port None: every port.
+    A rule's peers stay together, so the rules written are O(pods x ports + peers), not their product."""
+    peers: tuple[Peer, ...]
     port: PortRange | None = None
 
 
@@ -69,7 +67,7 @@ class PodRules:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)         # identity: one per pod per sync
 class PodInfo:
     namespace: str
     name: str
@@ -91,11 +89,11 @@ def pod_info(pod: Obj) -> PodInfo | None:
     return PodInfo(meta.get("namespace", "default"), meta["name"], ip, meta.get("labels") or {}, ports)
 
 
-def _selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
+def parse_selector(selector: Any) -> LabelSelector:
     try:
-        return label_selector_from_dict(selector).matches(labels)
+        return label_selector_from_dict(selector)
     except SelectorError:           # the API server validated it; a bad one selects nothing
-        return False
+        return NOTHING
 
 
 @dataclass
@@ -111,21 +109,27 @@ class Cluster:
         return cls(sorted(infos, key=lambda p: (p.namespace, p.name)), labels)
 
     def peer_pods(self, peer: Obj, policy_namespace: str) -> list[PodInfo]:
-        pod_selector, ns_selector = peer.get("podSelector"), peer.get("namespaceSelector")
-        if ns_selector is None:
-            in_namespace = [p for p in self.pods if p.namespace == policy_namespace]
+        if peer.get("namespaceSelector") is None:
+            namespaces = {policy_namespace}
         else:
-            in_namespace = [p for p in self.pods
-                            if _selector_matches(ns_selector, self.namespace_labels.get(p.namespace, {}))]
-        if pod_selector is None:
-            return in_namespace
-        return [p for p in in_namespace if _selector_matches(pod_selector, p.labels)]
+            selector = parse_selector(peer["namespaceSelector"])
+            namespaces = {ns for ns, labels in self.namespace_labels.items() if selector.matches(labels)}
+        in_namespaces = [p for p in self.pods if p.namespace in namespaces]
+        if peer.get("podSelector") is None:
+            return in_namespaces
+        pod_selector = parse_selector(peer["podSelector"])
+        return [p for p in in_namespaces if pod_selector.matches(p.labels)]
 
 
-def _in_block(ip: str, peer: Peer) -> bool:
-    address = ipaddress.ip_address(ip)
-    return (address in ipaddress.ip_network(peer.cidr)
-            and not any(address in ipaddress.ip_network(e) for e in peer.excepts))
+def _pods_in_block(pods: list[PodInfo], peer: Peer) -> list[PodInfo]:
+    network = ipaddress.ip_network(peer.cidr)
+    excepts = [ipaddress.ip_network(e) for e in peer.excepts]
+    inside = []
+    for pod in pods:
+        address = ipaddress.ip_address(pod.ip)
+        if address.version == network.version and address in network and not any(address in e for e in excepts):
+            inside.append(pod)
+    return inside
 
 
 def _rule_peers(rule: Obj, peers_field: str, cluster: Cluster, policy_namespace: str
@@ -139,7 +143,7 @@ def _rule_peers(rule: Obj, peers_field: str, cluster: Cluster, policy_namespace:
         block = peer.get("ipBlock")
         if block is not None:
             as_peer = Peer(block["cidr"], tuple(block.get("except") or ()))
-            found.append((as_peer, [p for p in cluster.pods if _in_block(p.ip, as_peer)]))
+            found.append((as_peer, _pods_in_block(cluster.pods, as_peer)))
         else:
             found += [(Peer(f"{p.ip}/32"), [p]) for p in cluster.peer_pods(peer, policy_namespace)]
     return found
@@ -159,30 +163,38 @@ def resolve_port(port: Obj, destination: PodInfo | None) -> PortRange | None:
 PeerSet = list[tuple[Peer, list[PodInfo]]]
 
 
-def ingress_allows(rule: Obj, peers: PeerSet, pod: PodInfo) -> set[Allow]:
+def _peer_set(peers: Iterable[Peer]) -> tuple[Peer, ...]:
+    return tuple(sorted(set(peers)))
+
+
+def ingress_allows(rule: Obj, peer_set: tuple[Peer, ...], pod: PodInfo) -> set[Allow]:
     """An ingress rule for one local pod: named ports are the pod's own."""
     ports = rule.get("ports") or []
+    if not peer_set:
+        return set()
     if not ports:
-        return {Allow(peer) for peer, _ in peers}
-    ranges = [r for r in (resolve_port(p, pod) for p in ports) if r is not None]
-    return {Allow(peer, port) for peer, _ in peers for port in ranges}
+        return {Allow(peer_set)}
+    return {Allow(peer_set, r) for r in (resolve_port(p, pod) for p in ports) if r is not None}
 
 
 def egress_allows(rule: Obj, peers: PeerSet) -> set[Allow]:
-    """An egress rule: named ports are each destination pod's."""
-    ports = rule.get("ports") or []
+    """An egress rule: a named port is each destination pod's, so its destinations are grouped by number."""
+    ports, peer_set = rule.get("ports") or [], _peer_set(peer for peer, _ in peers)
+    if not peer_set:
+        return set()
+    if not ports:
+        return {Allow(peer_set)}
     allows: set[Allow] = set()
-    for peer, pods in peers:
-        if not ports:
-            allows.add(Allow(peer))
-        for port in ports:
-            if not isinstance(port.get("port"), str):
-                allows.add(Allow(peer, resolve_port(port, None)))
-                continue
-            for destination in pods:
-                resolved = resolve_port(port, destination)
-                if resolved is not None:
-                    allows.add(Allow(Peer(f"{destination.ip}/32"), resolved))
+    for port in ports:
+        if not isinstance(port.get("port"), str):
+            allows.add(Allow(peer_set, resolve_port(port, None)))
+            continue
+        by_number: dict[PortRange, set[Peer]] = {}
+        for destination in {pod for _, pods in peers for pod in pods}:
+            resolved = resolve_port(port, destination)
+            if resolved is not None:
+                by_number.setdefault(resolved, set()).add(Peer(f"{destination.ip}/32"))
+        allows |= {Allow(_peer_set(ips), number) for number, ips in by_number.items()}
     return allows
 
 
@@ -195,9 +207,22 @@ class _Rules:
 
     def __init__(self, policy: Obj, direction: str, cluster: Cluster) -> None:
         spec, namespace = policy.get("spec") or {}, policy["metadata"].get("namespace", "default")
+        self.pod_selector = parse_selector(spec.get("podSelector") or {})
         peers_field = "from" if direction == "ingress" else "to"
         self.rules = [(rule, _rule_peers(rule, peers_field, cluster, namespace))
                       for rule in spec.get(direction) or []]
+        self.peer_sets = [_peer_set(peer for peer, _ in peers) for _, peers in self.rules]
+        self._egress: set[Allow] | None = None
+
+    def ingress(self, pod: PodInfo) -> set[Allow]:
+        return {a for (rule, _), peer_set in zip(self.rules, self.peer_sets)
+                for a in ingress_allows(rule, peer_set, pod)}
+
+    def egress(self) -> set[Allow]:
+        """The same for every local pod: computed once."""
+        if self._egress is None:
+            self._egress = {a for rule, peers in self.rules for a in egress_allows(rule, peers)}
+        return self._egress
 
 
 def compute(policies: Iterable[Obj], cluster: Cluster, node_pods: Iterable[PodInfo]) -> list[PodRules]:
@@ -218,23 +243,23 @@ def compute(policies: Iterable[Obj], cluster: Cluster, node_pods: Iterable[PodIn
         ingress: set[Allow] | None = None
         egress: set[Allow] | None = None
         for policy in by_namespace.get(pod.namespace, []):
-            if not _selector_matches((policy.get("spec") or {}).get("podSelector") or {}, pod.labels):
+            if not rules_of(policy, "ingress").pod_selector.matches(pod.labels):
                 continue
             if "Ingress" in _types(policy):
                 ingress = ingress if ingress is not None else set()
-                for rule, peers in rules_of(policy, "ingress").rules:
-                    ingress |= ingress_allows(rule, peers, pod)
+                ingress |= rules_of(policy, "ingress").ingress(pod)
             if "Egress" in _types(policy):
                 egress = egress if egress is not None else set()
-                for rule, peers in rules_of(policy, "egress").rules:
-                    egress |= egress_allows(rule, peers)
+                egress |= rules_of(policy, "egress").egress()
         result.append(PodRules(pod.namespace, pod.name, pod.ip,
-                               None if ingress is None else tuple(sorted(ingress, key=_sort_key)),
-                               None if egress is None else tuple(sorted(egress, key=_sort_key))))
+                               None if ingress is None else _ordered(ingress),
+                               None if egress is None else _ordered(egress)))
     return result
 
 
-def _sort_key(allow: Allow) -> tuple:
-    port = allow.port
-    return (allow.peer.cidr, allow.peer.excepts, port is not None,
-            (port.protocol, port.first or 0, port.last or 0) if port else ())
+def _ordered(allows: set[Allow]) -> tuple[Allow, ...]:
+    """A stable order (the same rules in the same order every sync: unchanged chains stay unwritten)."""
+    def key(allow: Allow) -> tuple:
+        port = allow.port or PortRange("")
+        return allow.peers, allow.port is not None, port.protocol, port.first or 0, port.last or 0
+    return tuple(sorted(allows, key=key))

@@ -7,11 +7,14 @@ All in the filter table, all in chains of our own (kube-router's layout, small):
                     -s <pod>  (egress-restricted)  -> KUBE-NWPLCY-EG-<hash>
                     -d <pod>  (ingress-restricted) -> KUBE-NWPLCY-IN-<hash>
     KUBE-NWPLCY-IN-<hash>  from the node itself -> RETURN (kubelet probes)
-                           one line per allowed (peer, port): -s peer -p proto --dport .. -> RETURN
-                           ipBlock with excepts -> KUBE-NWPLCY-BL-<hash>, then RETURN if it marked
+                           a rule open to anyone: -p proto --dport .. -> RETURN
+                           a rule's peers, per port: -p proto --dport .. -> KUBE-NWPLCY-PS-<hash>,
+                           then RETURN if the "allowed" mark bit got set
                            everything else -> REJECT                           (default deny)
     KUBE-NWPLCY-EG-<hash>  the same with -d (destination) matches
-    KUBE-NWPLCY-BL-<hash>  -s/-d except -> RETURN; else set the "allowed" mark bit
+    KUBE-NWPLCY-PS-<hash>  one peer set (named by its content, shared by every pod with it):
+                           -s/-d peer -> set the "allowed" bit; an ipBlock with excepts ->
+    KUBE-NWPLCY-BL-<hash>  -s/-d except -> RETURN; else set the "allowed" bit
 
 RETURN means "allowed by us": the packet goes on through FORWARD (kube-proxy's
 and anybody's rules still apply), and a packet between two restricted pods is
@@ -22,6 +25,7 @@ agent/proxy/rules.py's `render` makes the iptables-restore payload.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from agent.netpol.model import ANYWHERE, Allow, Peer, PodRules, PortRange
@@ -47,6 +51,12 @@ def block_chain(direction: str, peer: Peer) -> str:
     return f"{OWNED_PREFIX}BL-{chain_hash(direction, peer.cidr, *peer.excepts)[:HASH_CHARS]}"
 
 
+@functools.lru_cache(maxsize=1 << 12)      # many pods share a peer set: name and rules made once
+def peers_chain(direction: str, peers: tuple[Peer, ...]) -> str:
+    """Named after its content: pods whose rules have the same peers share one chain."""
+    return f"{OWNED_PREFIX}PS-{chain_hash(direction, *(c for p in peers for c in (p.cidr, *p.excepts, ';')))[:HASH_CHARS]}"
+
+
 def _port_match(port: PortRange | None) -> str:
     if port is None:
         return ""
@@ -57,34 +67,46 @@ def _port_match(port: PortRange | None) -> str:
     return f" -p {proto} -m {proto} --dport {ports}"
 
 
-def _peer_match(flag: str, peer: Peer) -> str:
-    return "" if peer.cidr == ANYWHERE else f" {flag} {peer.cidr}"
+MARK_ALLOWED = f"-j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}"
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _peers_chains(direction: str, peers: tuple[Peer, ...]) -> Ruleset:
+    """A peer set's chain (sets the "allowed" bit for any of its peers) and its ipBlocks' except chains."""
+    flag, chain = ("-s" if direction == "ingress" else "-d"), peers_chain(direction, peers)
+    rules: Ruleset = {}
+    lines = []
+    for peer in peers:
+        match = "" if peer.cidr == ANYWHERE else f" {flag} {peer.cidr}"
+        if not peer.excepts:
+            lines.append(f"-A {chain}{match} {MARK_ALLOWED}")
+            continue
+        block = block_chain(direction, peer)
+        rules[(TABLE, block)] = [f"-A {block} {flag} {e} -j RETURN" for e in peer.excepts] + [
+            f"-A {block} {_comment(peer.cidr + ' except ' + ','.join(peer.excepts))} {MARK_ALLOWED}"]
+        lines.append(f"-A {chain}{match} -j {block}")
+    rules[(TABLE, chain)] = lines
+    return rules          # shared by the cache: callers copy from it, never change it
 
 
 def _pod_chain_rules(direction: str, pod: PodRules, allows: tuple[Allow, ...]) -> tuple[list[str], Ruleset]:
-    """The pod's chain, and the except chains of its ipBlocks."""
-    chain, flag = pod_chain(direction, pod), "-s" if direction == "ingress" else "-d"
+    """The pod's chain, and the peer-set chains it jumps to."""
+    chain = pod_chain(direction, pod)
     rules: list[str] = []
-    blocks: Ruleset = {}
+    others: Ruleset = {}
     if direction == "ingress":
         rules.append(f"-A {chain} {_comment(pod.key + ' from its node')} -m addrtype --src-type LOCAL -j RETURN")
-    uses_blocks = any(a.peer.excepts for a in allows)
-    if uses_blocks:
+    anywhere = [a for a in allows if a.peers == (Peer(ANYWHERE),)]
+    by_peers = [a for a in allows if a.peers != (Peer(ANYWHERE),)]
+    rules += [f"-A {chain}{_port_match(a.port)} -j RETURN" for a in anywhere]
+    if by_peers:
         rules.append(f"-A {chain} -j MARK --set-xmark 0x0/{ALLOWED_MARK}")
-    for allow in allows:
-        match = _peer_match(flag, allow.peer) + _port_match(allow.port)
-        if allow.peer.excepts:
-            target = block_chain(direction, allow.peer)
-            blocks[(TABLE, target)] = [f"-A {target} {flag} {e} -j RETURN" for e in allow.peer.excepts] + [
-                f"-A {target} {_comment(allow.peer.cidr + ' except ' + ','.join(allow.peer.excepts))} "
-                f"-j MARK --set-xmark {ALLOWED_MARK}/{ALLOWED_MARK}"]
-        else:
-            target = "RETURN"
-        rules.append(f"-A {chain}{match} -j {target}")
-    if uses_blocks:
+        for allow in by_peers:
+            rules.append(f"-A {chain}{_port_match(allow.port)} -j {peers_chain(direction, allow.peers)}")
+            others.update(_peers_chains(direction, allow.peers))
         rules.append(f"-A {chain} -m mark --mark {ALLOWED_MARK}/{ALLOWED_MARK} -j RETURN")
     rules.append(f"-A {chain} {_comment(f'{pod.key} default deny {direction}')} -j REJECT")
-    return rules, blocks
+    return rules, others
 
 
 def build_ruleset(pods: Iterable[PodRules]) -> Ruleset:
@@ -97,6 +119,6 @@ def build_ruleset(pods: Iterable[PodRules]) -> Ruleset:
                 continue
             chain = pod_chain(direction, pod)
             dispatch.append(f"-A {DISPATCH} {_comment(f'{pod.key} {direction}')} {flag} {pod.ip}/32 -j {chain}")
-            rules[(TABLE, chain)], blocks = _pod_chain_rules(direction, pod, allows)
-            rules.update(blocks)
+            rules[(TABLE, chain)], shared = _pod_chain_rules(direction, pod, allows)
+            rules.update(shared)
     return rules
