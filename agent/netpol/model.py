@@ -46,6 +46,18 @@ class PortRange(NamedTuple):
     last: int | None = None
 
 
+class Peers(tuple):
+    """A rule's peers, sorted: a tuple that hashes once (hundreds of peers, looked up per pod)."""
+    _hash: int
+
+    def __hash__(self) -> int:
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = tuple.__hash__(self)
+            return self._hash
+
+
 class Allow(NamedTuple):
     """What one rule allows on one port range: any of its peers (sorted); port None: every port.
     A rule's peers stay together, so the rules written are O(pods x ports + peers), not their product."""
@@ -102,6 +114,11 @@ class Cluster:
     pods: list[PodInfo]
     namespace_labels: dict[str, Mapping[str, str]]
 
+    def __post_init__(self) -> None:
+        self.by_namespace: dict[str, list[PodInfo]] = {}
+        for pod in self.pods:
+            self.by_namespace.setdefault(pod.namespace, []).append(pod)
+
     @classmethod
     def of(cls, pods: Iterable[Obj], namespaces: Iterable[Obj]) -> Cluster:
         infos = [info for info in map(pod_info, pods) if info is not None]
@@ -114,7 +131,7 @@ class Cluster:
         else:
             selector = parse_selector(peer["namespaceSelector"])
             namespaces = {ns for ns, labels in self.namespace_labels.items() if selector.matches(labels)}
-        in_namespaces = [p for p in self.pods if p.namespace in namespaces]
+        in_namespaces = [p for ns in sorted(namespaces) for p in self.by_namespace.get(ns, [])]
         if peer.get("podSelector") is None:
             return in_namespaces
         pod_selector = parse_selector(peer["podSelector"])
@@ -134,16 +151,18 @@ def _pods_in_block(pods: list[PodInfo], peer: Peer) -> list[PodInfo]:
 
 def _rule_peers(rule: Obj, peers_field: str, cluster: Cluster, policy_namespace: str
                 ) -> list[tuple[Peer, list[PodInfo]]]:
-    """Each peer of a rule as an address range, with the pods it stands for (for named ports)."""
+    """Each peer of a rule as an address range, with the pods it stands for (needed for egress
+    named ports only: otherwise an ipBlock's or anyone's pods are not looked up)."""
     peers = rule.get(peers_field) or []
+    named_ports = peers_field == "to" and any(isinstance(p.get("port"), str) for p in rule.get("ports") or [])
     if not peers:
-        return [(Peer(ANYWHERE), cluster.pods)]
+        return [(Peer(ANYWHERE), cluster.pods if named_ports else [])]
     found: list[tuple[Peer, list[PodInfo]]] = []
     for peer in peers:
         block = peer.get("ipBlock")
         if block is not None:
             as_peer = Peer(block["cidr"], tuple(block.get("except") or ()))
-            found.append((as_peer, _pods_in_block(cluster.pods, as_peer)))
+            found.append((as_peer, _pods_in_block(cluster.pods, as_peer) if named_ports else []))
         else:
             found += [(Peer(f"{p.ip}/32"), [p]) for p in cluster.peer_pods(peer, policy_namespace)]
     return found
@@ -163,8 +182,8 @@ def resolve_port(port: Obj, destination: PodInfo | None) -> PortRange | None:
 PeerSet = list[tuple[Peer, list[PodInfo]]]
 
 
-def _peer_set(peers: Iterable[Peer]) -> tuple[Peer, ...]:
-    return tuple(sorted(set(peers)))
+def _peer_set(peers: Iterable[Peer]) -> Peers:
+    return Peers(sorted(set(peers)))
 
 
 def ingress_allows(rule: Obj, peer_set: tuple[Peer, ...], pod: PodInfo) -> set[Allow]:
