@@ -1,6 +1,6 @@
 """NetworkPolicy agent benchmark: compute + full and one-pod partial syncs of N policies x M pods.
 
-    sudo .venv/bin/python bench/netpol_bench.py [--policies 100] [--pods 1000] [--rounds 5]
+    sudo .venv/bin/python -m bench.netpol_bench [--policies 100] [--pods 1000] [--rounds 5]   (from the checkout)
 
 Runs as root in a private network namespace (created here, removed at the end),
 so the host's rules are never touched. The controller is fed from in-memory
@@ -30,9 +30,9 @@ import uuid
 from typing import Any, cast
 
 from pyroute2 import netns as pynetns
-from proxy_bench import StaticInformer
 
 from agent.netpol.controller import NetworkPolicyController
+from bench.proxy_bench import StaticInformer
 from minikube_py.client.informer import SharedInformer
 
 NAMESPACES, APPS, NODE = 10, 20, "bench-node"

@@ -39,7 +39,7 @@ def ensure_first(netns: str | None, jump: iptables.Jump) -> None:
     ACCEPTs earlier (kube-proxy's KUBE-FORWARD accepts masqueraded traffic) bypasses policy."""
     listed = [line for line in iptables.list_chain(netns, jump.table, jump.base).splitlines()
               if line.startswith(f"-A {jump.base} ")]
-    if listed and iptables.has_jump(listed[0], jump) and not any(iptables.has_jump(l, jump) for l in listed[1:]):
+    if listed and iptables.has_jump(listed[0], jump) and not any(iptables.has_jump(line, jump) for line in listed[1:]):
         return
     while iptables.run(netns, ["iptables", "-w", "-t", jump.table, "-D", *jump.args()], check=False).returncode == 0:
         pass

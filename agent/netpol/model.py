@@ -234,7 +234,7 @@ class _Rules:
         self._egress: set[Allow] | None = None
 
     def ingress(self, pod: PodInfo) -> set[Allow]:
-        return {a for (rule, _), peer_set in zip(self.rules, self.peer_sets)
+        return {a for (rule, _), peer_set in zip(self.rules, self.peer_sets, strict=True)
                 for a in ingress_allows(rule, peer_set, pod)}
 
     def egress(self) -> set[Allow]:

@@ -54,7 +54,8 @@ def block_chain(direction: str, peer: Peer) -> str:
 @functools.lru_cache(maxsize=1 << 12)      # many pods share a peer set: name and rules made once
 def peers_chain(direction: str, peers: tuple[Peer, ...]) -> str:
     """Named after its content: pods whose rules have the same peers share one chain."""
-    return f"{OWNED_PREFIX}PS-{chain_hash(direction, *(c for p in peers for c in (p.cidr, *p.excepts, ';')))[:HASH_CHARS]}"
+    parts = (part for peer in peers for part in (peer.cidr, *peer.excepts, ";"))
+    return f"{OWNED_PREFIX}PS-{chain_hash(direction, *parts)[:HASH_CHARS]}"
 
 
 def _port_match(port: PortRange | None) -> str:

@@ -21,8 +21,13 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from minikube_py.lab.config import (API_PORT, DEAD_NODE_TOLERATION_SECONDS, ETCD_PORT,
-                                    NODE_MONITOR_GRACE_SECONDS, LabConfig)
+from minikube_py.lab.config import (
+    API_PORT,
+    DEAD_NODE_TOLERATION_SECONDS,
+    ETCD_PORT,
+    NODE_MONITOR_GRACE_SECONDS,
+    LabConfig,
+)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -145,7 +146,7 @@ async def settles(lab: PolicyLab, expected: dict[tuple[str, str, int], bool], wh
 
     async def all_as_expected() -> bool:
         results = await asyncio.gather(*(reaches(lab, c, s, p) for c, s, p in expected))
-        seen.update(zip(expected, results))
+        seen.update(zip(expected, results, strict=True))
         return seen == expected
     await eventually(all_as_expected, what, explain=lambda: f"expected {expected}, saw {seen}")
 
@@ -162,7 +163,8 @@ class Policies:
     """NetworkPolicies of one test, deleted at its end."""
 
     def __init__(self, lab: PolicyLab) -> None:
-        self.lab, self.names = lab, []
+        self.lab = lab
+        self.names: list[tuple[str, str]] = []
 
     async def add(self, name: str, namespace: str | None = None, **spec) -> None:
         spec.setdefault("podSelector", {})
@@ -249,7 +251,7 @@ async def test_deleting_the_policy_restores_access(lab: PolicyLab, policies: Pol
 
 
 async def test_agent_restart_keeps_rules_and_sweeps_stale_chains(lab: PolicyLab, policies: Policies) -> None:
-    node1 = lab.nodes[0]
+    node1 = cast(PolicyNode, lab.nodes[0])
     await policies.add("deny-all")
     await settles(lab, blocked(to_web("a-client", "b-client")), "isolation before the restart")
     assert node1.agent is not None
@@ -258,7 +260,7 @@ async def test_agent_restart_keeps_rules_and_sweeps_stale_chains(lab: PolicyLab,
     iptables.restore(node1.netns, f"*filter\n:{stale} - [0:0]\n-A {stale} -j REJECT\nCOMMIT\n")
     assert not await reaches(lab, "a-client", "a-web")              # the rules stay while the agent is down
     await policies.add("allow-clients", podSelector=WEB_PODS, ingress=[{"from": [CLIENTS]}])
-    lab.start_agent(node1)     # type: ignore[arg-type]
+    lab.start_agent(node1)
     await settles(lab, {("a-client", "a-web", WEB): True, ("a-other", "a-web", WEB): False},
                   "the restarted agent to apply what changed while it was down")
     gone = await eventually(lambda: _chain_absent(node1.netns, stale), "the stale chain to be swept")
@@ -273,7 +275,7 @@ async def _chain_absent(netns: str, chain: str) -> bool:
 
 async def test_cleanup_removes_every_chain_and_jump(lab: PolicyLab, policies: Policies) -> None:
     """Last: --cleanup on node 2 (its agent stopped first, as the command runs without one)."""
-    node2 = lab.nodes[1]
+    node2 = cast(PolicyNode, lab.nodes[1])
     await policies.add("deny-all")
     await settles(lab, blocked(to_web("b-client")), "isolation from node 2")   # enforced on node 1
     assert node2.agent is not None
@@ -284,7 +286,7 @@ async def test_cleanup_removes_every_chain_and_jump(lab: PolicyLab, policies: Po
     assert DISPATCH not in saved
     assert all(jump.target not in iptables.list_chain(node2.netns, "filter", jump.base) for jump in JUMPS)
     assert cleanup(node2.netns) == 0                     # idempotent
-    lab.start_agent(node2)     # type: ignore[arg-type]
+    lab.start_agent(node2)
     await eventually(lambda: _chain_present(node2.netns), "node 2's agent to program its rules again")
 
 

@@ -25,19 +25,19 @@ def test_python_client_crud_with_defaults_and_errors(k8s, ns):
             ingress=[client.V1NetworkPolicyIngressRule(ports=[client.V1NetworkPolicyPort(port=5432)])],
             egress=[client.V1NetworkPolicyEgressRule(to=[client.V1NetworkPolicyPeer(
                 ip_block=client.V1IPBlock(cidr="10.0.0.0/8", _except=["10.1.0.0/16"]))])]))
-    created = net.create_namespaced_network_policy(ns, body)
-    assert created.spec.policy_types == ["Ingress", "Egress"]
-    assert created.spec.ingress[0].ports[0].protocol == "TCP"
-    assert created.spec.egress[0].to[0].ip_block._except == ["10.1.0.0/16"]
-    assert [p.metadata.name for p in net.list_namespaced_network_policy(ns).items] == ["db"]
-    patched = net.patch_namespaced_network_policy("db", ns, {"spec": {"policyTypes": ["Ingress"]}})
-    assert patched.spec.policy_types == ["Ingress"]
+    created = net.create_namespaced_network_policy(ns, body).to_dict()
+    assert created["spec"]["policy_types"] == ["Ingress", "Egress"]
+    assert created["spec"]["ingress"][0]["ports"][0]["protocol"] == "TCP"
+    assert created["spec"]["egress"][0]["to"][0]["ip_block"]["_except"] == ["10.1.0.0/16"]
+    assert [p["metadata"]["name"] for p in net.list_namespaced_network_policy(ns).to_dict()["items"]] == ["db"]
+    patched = net.patch_namespaced_network_policy("db", ns, {"spec": {"policyTypes": ["Ingress"]}}).to_dict()
+    assert patched["spec"]["policy_types"] == ["Ingress"]
     with pytest.raises(ApiException) as bad:
         net.patch_namespaced_network_policy("db", ns, {"spec": {"ingress": [{"ports": [{"port": "web",
                                                                                           "endPort": 90}]}]}})
-    assert bad.value.status == 422 and "spec.ingress[0].ports[0].endPort" in bad.value.body
+    assert bad.value.status == 422 and "spec.ingress[0].ports[0].endPort" in str(bad.value.body)
     net.delete_namespaced_network_policy("db", ns)
-    assert net.list_namespaced_network_policy(ns).items == []
+    assert net.list_namespaced_network_policy(ns).to_dict()["items"] == []
 
 
 def test_kubectl_get_netpol_shows_the_pod_selector(apiserver, kubectl_path, ns):

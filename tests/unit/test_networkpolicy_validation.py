@@ -10,6 +10,7 @@ from minikube_py.api.resources import lookup
 from minikube_py.api.validation import validate
 
 NETPOL = lookup("netpol")
+assert NETPOL is not None
 
 
 def policy(**spec: Any) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def problems(obj: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_registered_as_kubernetes_serves_it() -> None:
-    assert NETPOL is not None and NETPOL.api_version == "networking.k8s.io/v1" and NETPOL.plural == "networkpolicies"
+    assert NETPOL.api_version == "networking.k8s.io/v1" and NETPOL.plural == "networkpolicies"
     assert NETPOL.namespaced and lookup("networkpolicy") is NETPOL
 
 
@@ -48,7 +49,8 @@ def test_port_protocol_defaults_to_tcp() -> None:
 def test_a_full_policy_is_valid() -> None:
     obj = policy(podSelector={"matchLabels": {"app": "db"}},
                  ingress=[{"from": [{"podSelector": {"matchLabels": {"role": "api"}},
-                                     "namespaceSelector": {"matchExpressions": [{"key": "team", "operator": "Exists"}]}},
+                                     "namespaceSelector": {"matchExpressions": [{"key": "team",
+                                                                                 "operator": "Exists"}]}},
                                     {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
                            "ports": [{"port": "http"}, {"protocol": "SCTP", "port": 3000, "endPort": 3010}]}],
                  egress=[{"to": [{"namespaceSelector": {}}], "ports": [{"port": 53, "protocol": "UDP"}]}])
@@ -58,7 +60,8 @@ def test_a_full_policy_is_valid() -> None:
 @pytest.mark.parametrize("spec, field, message", [
     ({"policyTypes": ["Sideways"]}, "spec.policyTypes[0]",
      'Unsupported value: "Sideways": supported values: "Ingress", "Egress"'),
-    ({"policyTypes": ["Ingress", "Egress", "Ingress"]}, "spec.policyTypes", "may not specify more than two policyTypes"),
+    ({"policyTypes": ["Ingress", "Egress", "Ingress"]}, "spec.policyTypes",
+     "may not specify more than two policyTypes"),
     ({"ingress": [{"ports": [{"protocol": "ICMP"}]}]}, "spec.ingress[0].ports[0].protocol",
      'Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"'),
     ({"ingress": [{"ports": [{"port": 0}]}]}, "spec.ingress[0].ports[0].port", "between 1 and 65535"),
@@ -79,8 +82,8 @@ def test_a_full_policy_is_valid() -> None:
      "spec.egress[0].to[0].ipBlock.except[0]", "must be a strict subset of `cidr`"),
     ({"egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}]}]},
      "spec.egress[0].to[0].ipBlock.except[0]", "must be a strict subset of `cidr`"),
-    ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}, "spec.podSelector.matchExpressions[0].values",
-     "Required value"),
+    ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
+     "spec.podSelector.matchExpressions[0].values", "Required value"),
     ({"ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"bad key!": "x"}}}]}]},
      "spec.ingress[0].from[0].namespaceSelector.matchLabels", "Invalid value"),
     ({"ingress": "all"}, "spec.ingress", "must be an array"),
