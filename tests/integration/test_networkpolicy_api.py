@@ -7,16 +7,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-
-@pytest.fixture
-def k8s(apiserver):
-    config = client.Configuration()
-    config.host = apiserver.url
-    with client.ApiClient(config) as api_client:
-        yield api_client
+from tests.integration.test_real_clients import k8s  # noqa: F401  (the fixture: the official client on our server)
 
 
-def test_python_client_crud_with_defaults_and_errors(k8s, ns):
+def test_python_client_crud_with_defaults_and_errors(k8s, ns):  # noqa: F811 (the imported fixture)
     net = client.NetworkingV1Api(k8s)
     body = client.V1NetworkPolicy(
         metadata=client.V1ObjectMeta(name="db"),
