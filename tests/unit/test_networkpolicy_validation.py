@@ -6,11 +6,10 @@ from typing import Any
 import pytest
 
 from minikube_py.api.defaults import apply_defaults
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known, lookup
 from minikube_py.api.validation import validate
 
-NETPOL = lookup("netpol")
-assert NETPOL is not None
+NETPOL = known("netpol")
 
 
 def policy(**spec: Any) -> dict[str, Any]:
