@@ -160,6 +160,41 @@ def rollout_finished(lab: LabConfig) -> bool:
             and len(pods) == 3)
 
 
+HELLO_ONLY_FROM_FRIENDS = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: hello-from-friends, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: hello}}
+  ingress: [{from: [{podSelector: {matchLabels: {role: friend}}}], ports: [{port: http}]}]
+"""
+
+
+def test_a_network_policy_blocks_hello_for_a_client_pod_and_an_allow_restores_it(lab: LabConfig,
+                                                                                 tmp_path: Path) -> None:
+    """Every node's netpol agent (agent/netpol) enforces it: a hello pod as the client, the
+    others as servers (on other nodes too)."""
+    eventually(lambda: running_hello_pods(lab), "the hello pods", timeout=60)
+    client_ip = eventually(lambda: in_pod(lab, "hostname", "-i").strip(), "the client pod's IP", timeout=30)
+    targets = [p["status"]["podIP"] for p in running_hello_pods(lab) if p["status"]["podIP"] != client_ip]
+    assert targets, running_hello_pods(lab)
+
+    def answered() -> list[bool]:
+        return ["hello from" in in_pod(lab, "wget", "-q", "-O", "-", f"http://{ip}:8080/") for ip in targets]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(HELLO_ONLY_FROM_FRIENDS)
+    mkctl(lab, "apply", "-f", str(policy))
+    try:
+        eventually(lambda: not any(answered()), f"hello pods {targets} to refuse a pod that is no friend")
+        policy.write_text(HELLO_ONLY_FROM_FRIENDS.replace("{role: friend}", "{app: hello}"))
+        mkctl(lab, "apply", "-f", str(policy))
+        eventually(lambda: all(answered()), "the allow to let the hello pods reach each other again")
+    finally:
+        mkctl(lab, "delete", "-f", str(policy))
+    assert eventually(lambda: "hello from" in in_pod(lab, "wget", "-q", "-O", "-", "http://hello/"),
+                      "the Service once the policy is gone", timeout=30)
+
+
 def test_a_rolling_update_keeps_the_service_answering(lab: LabConfig) -> None:
     """No request fails while every pod is replaced, as in Kubernetes: a new pod gets traffic
     only once its readiness probe passes; a terminating pod leaves the Endpoints at once (here
