@@ -17,8 +17,9 @@ Calico's agents compute):
   each destination pod (an ipBlock or "anyone" destination then stands for the
   pods inside it that have the port); an unresolved name allows nothing;
 - `endPort` makes the port a range.
-Only pods with an IP and not on the host network take part; pods that have
-finished (Succeeded, Failed) neither are restricted nor count as peers.
+Only pods with an (IPv4) IP and not on the host network take part; pods that
+have finished (Succeeded, Failed) neither are restricted nor count as peers;
+IPv6 ipBlocks are ignored (the pod network is IPv4, the rules are iptables').
 """
 from __future__ import annotations
 
@@ -93,12 +94,20 @@ def pod_info(pod: Obj) -> PodInfo | None:
     finished)."""
     spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod.get("metadata") or {}
     ip = status.get("podIP")
-    if not ip or spec.get("hostNetwork") or status.get("phase") in ("Succeeded", "Failed"):
+    if not ip or spec.get("hostNetwork") or status.get("phase") in ("Succeeded", "Failed") or not _is_ipv4(ip):
         return None
     ports = {(p["name"], p.get("protocol") or "TCP"): int(p["containerPort"])
              for container in spec.get("containers") or [] for p in container.get("ports") or []
              if p.get("name") and p.get("containerPort")}
     return PodInfo(meta.get("namespace", "default"), meta["name"], ip, meta.get("labels") or {}, ports)
+
+
+def _is_ipv4(address_or_cidr: str) -> bool:
+    """The pod network is IPv4 and the agent programs iptables, not ip6tables: IPv6 takes no part."""
+    try:
+        return ipaddress.ip_network(address_or_cidr, strict=False).version == 4
+    except ValueError:
+        return False
 
 
 def parse_selector(selector: Any) -> LabelSelector:
@@ -161,6 +170,8 @@ def _rule_peers(rule: Obj, peers_field: str, cluster: Cluster, policy_namespace:
     for peer in peers:
         block = peer.get("ipBlock")
         if block is not None:
+            if not _is_ipv4(block["cidr"]):
+                continue
             as_peer = Peer(block["cidr"], tuple(block.get("except") or ()))
             found.append((as_peer, _pods_in_block(cluster.pods, as_peer) if named_ports else []))
         else:

@@ -94,6 +94,14 @@ def test_ip_block_with_except() -> None:
     assert found["a/web"].ingress == (Allow((Peer("10.0.0.0/16", ("10.0.2.0/24",)),)),)
 
 
+def test_ipv6_blocks_take_no_part_in_the_ipv4_rules() -> None:
+    found = rules_for(policy("p", ingress=[{"from": [{"ipBlock": {"cidr": "2001:db8::/64"}},
+                                                     {"ipBlock": {"cidr": "10.0.0.0/16"}}]}]))
+    assert found["a/web"].ingress == (Allow((Peer("10.0.0.0/16"),)),)
+    only_v6 = rules_for(policy("p", ingress=[{"from": [{"ipBlock": {"cidr": "2001:db8::/64"}}]}]))
+    assert only_v6["a/web"].ingress == ()          # still selected: default deny
+
+
 def test_ruleset_dispatch_pod_chains_shared_peer_sets_and_default_deny() -> None:
     clients = (Peer("10.0.0.0/16", ("10.0.2.0/24",)), Peer("10.0.1.3/32"))
     web = PodRules("a", "web", "10.0.1.2", ingress=(Allow(clients, PortRange("TCP", 80, 90)),
