@@ -266,9 +266,10 @@ def _generate_job_selector(job: Obj, spec: Obj) -> None:
     Needs metadata.uid (the server sets it on create). Pods also get the job's
     name as a label, which is what `kubectl get pods -l job-name=...` uses.
     """
-    metadata = job.get("metadata")
-    uid = metadata.get("uid") if isinstance(metadata, dict) else None
-    if spec.get("manualSelector") is True or spec.get("selector") is not None or not isinstance(uid, str) or not uid:
+    metadata = _existing(job, "metadata")
+    uid = metadata.get("uid") if metadata is not None else None
+    if metadata is None or spec.get("manualSelector") is True or spec.get("selector") is not None \
+            or not isinstance(uid, str) or not uid:
         return
     template = _existing(spec, "template")
     template_metadata = _object(template, "metadata") if template is not None else None
@@ -286,9 +287,9 @@ def _generate_job_selector(job: Obj, spec: Obj) -> None:
 
 # -- the rest ------------------------------------------------------------------------------
 def default_namespace(namespace: Obj) -> None:
-    metadata = namespace.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    if isinstance(name, str) and name:
+    metadata = _existing(namespace, "metadata")
+    name = metadata.get("name") if metadata is not None else None
+    if metadata is not None and isinstance(name, str) and name:
         labels = _object(metadata, "labels")
         if labels is not None:
             labels["kubernetes.io/metadata.name"] = name    # lets namespaceSelectors pick namespaces by name
@@ -331,6 +332,7 @@ def _merge_string_data(secret: Obj) -> None:
         return
     for key in [k for k, v in string_data.items() if isinstance(v, str)]:
         data = _object(secret, "data")
+        assert data is not None             # checked above: data is absent or an object
         data[key] = base64.b64encode(string_data.pop(key).encode()).decode()
     if not string_data:
         del secret["stringData"]

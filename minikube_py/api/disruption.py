@@ -72,4 +72,4 @@ def conditions_are_up_to_date(pdb: Obj) -> bool:
     if condition is None or status.get("observedGeneration") != (pdb.get("metadata") or {}).get("generation"):
         return False
     wanted = disruption_allowed_condition(status)
-    return condition.get("status") == wanted["status"] and condition.get("reason") == wanted["reason"]
+    return bool(condition.get("status") == wanted["status"] and condition.get("reason") == wanted["reason"])

@@ -29,11 +29,17 @@ does not exist is a no-op instead of creating it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from minikube_py.api.meta import Obj
 from minikube_py.api.patch_strategies import PatchMeta, merge_by, patch_strategies
 from minikube_py.api.selectors import json_type_name
+
+# PatchMeta and patch_strategies are re-exported: callers that compute patches
+# (mkctl's three-way merge) use the same strategy table this module applies.
+__all__ = ["PatchError", "PatchMeta", "apply_strategic_merge_patch", "patch_strategies"]
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"
@@ -49,7 +55,8 @@ class PatchError(ValueError):
 # Applying a patch
 # --------------------------------------------------------------------------
 
-def apply_strategic_merge_patch(original: dict, patch: dict, api_version: str, kind: str) -> dict:
+def apply_strategic_merge_patch(original: Obj, patch: Obj, api_version: str,
+                                kind: str) -> Obj:
     """Return `original` with `patch` applied; neither input is modified.
 
     Raises PatchError for a patch that is not valid strategic merge patch.
@@ -65,7 +72,7 @@ def apply_strategic_merge_patch(original: dict, patch: dict, api_version: str, k
         result = _Merger(strategies).merge_map(copy.deepcopy(original), copy.deepcopy(patch), ())
     except RecursionError:
         raise PatchError("the patch or the object is nested too deeply") from None
-    return {} if result is DELETED else result
+    return {} if isinstance(result, _Deleted) else result
 
 
 class _Deleted:
@@ -85,7 +92,7 @@ def _brief(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _scalar_identity(value: Any) -> tuple | None:
+def _scalar_identity(value: Any) -> tuple[str, Any] | None:
     """How elements compare, like Go's `==` on decoded JSON (1 and 1.0 are equal, true and 1 not)."""
     if isinstance(value, bool):
         return ("boolean", value)
@@ -100,8 +107,8 @@ def _scalar_identity(value: Any) -> tuple | None:
 class _Directives:
     """A patch map split into its plain fields and its per-field directives."""
     fields: dict[str, Any]
-    element_orders: dict[str, list]        # $setElementOrder/<field>
-    deletions: dict[str, list]             # $deleteFromPrimitiveList/<field>
+    element_orders: dict[str, list[Any]]        # $setElementOrder/<field>
+    deletions: dict[str, list[Any]]             # $deleteFromPrimitiveList/<field>
 
 
 class _Merger:
@@ -115,7 +122,7 @@ class _Merger:
 
     # ----- maps -----------------------------------------------------------
 
-    def merge_map(self, original: dict, patch: dict, path: Path) -> dict | _Deleted:
+    def merge_map(self, original: Obj, patch: Obj, path: Path) -> Obj | _Deleted:
         if DIRECTIVE in patch:
             directive = patch.pop(DIRECTIVE)
             if directive == "delete":
@@ -140,7 +147,7 @@ class _Merger:
             self.delete_primitives(original, key, values, path + (key,))
         return original
 
-    def split_directives(self, patch: dict, path: Path) -> _Directives:
+    def split_directives(self, patch: Obj, path: Path) -> _Directives:
         directives = _Directives({}, {}, {})
         for key, value in patch.items():
             if not isinstance(key, str):
@@ -165,7 +172,7 @@ class _Merger:
         return field
 
     @staticmethod
-    def apply_retain_keys(original: dict, patch: dict, path: Path) -> None:
+    def apply_retain_keys(original: Obj, patch: Obj, path: Path) -> None:
         """`$retainKeys`: drop every key of the original that the list does not name."""
         if RETAIN_KEYS not in patch:
             return
@@ -181,13 +188,14 @@ class _Merger:
         for key in [k for k in original if k not in retained]:
             del original[key]
 
-    def merge_field(self, original: dict, key: str, value: Any, path: Path,
+    def merge_field(self, original: Obj, key: str, value: Any, path: Path,
                     directives: _Directives) -> None:
         if value is None:
             original.pop(key, None)
             return
         child = path + (key,)
         current = original.get(key)
+        merged: Any
         if isinstance(value, dict):
             merged = self.merge_map(current if isinstance(current, dict) else {}, value, child)
         elif isinstance(value, list):
@@ -216,8 +224,8 @@ class _Merger:
             return PatchMeta("merge")
         return None
 
-    def merge_list_field(self, original: list, patch: list, path: Path,
-                         directives: _Directives) -> list:
+    def merge_list_field(self, original: list[Any], patch: list[Any], path: Path,
+                         directives: _Directives) -> list[Any]:
         meta = self.list_meta(path, directives)
         if meta is None or not meta.merges_list:
             return patch                       # atomic list: replaced whole
@@ -232,7 +240,8 @@ class _Merger:
             merged = self.apply_element_order(merged, original, order, path, meta)
         return merged
 
-    def merge_keyed_list(self, original: list, patch: list, path: Path, merge_key: str) -> list:
+    def merge_keyed_list(self, original: list[Any], patch: list[Any], path: Path,
+                         merge_key: str) -> list[Any]:
         """Merge lists of objects element by element, matching on `merge_key`."""
         for element in (*original, *patch):
             if not isinstance(element, dict):
@@ -254,10 +263,10 @@ class _Merger:
         return _order_elements(merged, wanted=items, server=kept,
                                identity=lambda e: self.element_identity(e, merge_key))
 
-    def split_list_directives(self, patch: list[dict], path: Path,
-                              merge_key: str) -> tuple[set, bool, list[dict]]:
+    def split_list_directives(self, patch: list[Obj], path: Path,
+                              merge_key: str) -> tuple[set[Any], bool, list[Obj]]:
         """(merge keys to delete, whether `$patch: replace` was given, the plain elements)."""
-        to_delete: set = set()
+        to_delete: set[Any] = set()
         replace_list = False
         items = []
         for element in patch:
@@ -275,7 +284,7 @@ class _Merger:
         return to_delete, replace_list, items
 
     @staticmethod
-    def require_merge_key(element: dict, merge_key: str, path: Path) -> None:
+    def require_merge_key(element: Obj, merge_key: str, path: Path) -> None:
         if element.get(DIRECTIVE) == "replace":
             return                             # [{"$patch": "replace"}, ...] needs no key
         if merge_key not in element:
@@ -286,17 +295,17 @@ class _Merger:
                              f"number or boolean, not {json_type_name(element[merge_key])}")
 
     @staticmethod
-    def element_identity(element: dict, merge_key: str) -> Any:
+    def element_identity(element: Obj, merge_key: str) -> Any:
         if merge_key in element and element[merge_key] is None:
             return ("null",)
         # An element without a usable key matches nothing but itself.
         return _scalar_identity(element.get(merge_key)) or ("unmatched", id(element))
 
-    def merged_element(self, original: dict, patch: dict, path: Path) -> dict:
+    def merged_element(self, original: Obj, patch: Obj, path: Path) -> Obj:
         merged = self.merge_map(original, patch, path)
-        return {} if merged is DELETED else merged
+        return {} if isinstance(merged, _Deleted) else merged
 
-    def merge_primitive_list(self, original: list, patch: list, path: Path) -> list:
+    def merge_primitive_list(self, original: list[Any], patch: list[Any], path: Path) -> list[Any]:
         """A set union of strings (or numbers) that keeps the order Kubernetes gives it."""
         kinds = set()
         for element in (*original, *patch):
@@ -311,7 +320,7 @@ class _Merger:
         return _order_elements(union, wanted=patch, server=original, identity=_scalar_identity)
 
     @staticmethod
-    def delete_primitives(original: dict, key: str, values: list, path: Path) -> None:
+    def delete_primitives(original: Obj, key: str, values: list[Any], path: Path) -> None:
         """`$deleteFromPrimitiveList/<field>`: remove these values from the list."""
         doomed = set()
         for value in values:
@@ -333,7 +342,7 @@ class _Merger:
         return lambda e: (self.element_identity(e, merge_key) if isinstance(e, dict)
                           else ("unmatched", id(e)))
 
-    def validate_order(self, order: list, meta: PatchMeta | None, path: Path) -> None:
+    def validate_order(self, order: list[Any], meta: PatchMeta | None, path: Path) -> None:
         merge_key = meta.merge_key if meta else None
         for element in order:
             if merge_key is None and _scalar_identity(element) is None:
@@ -345,7 +354,7 @@ class _Merger:
                                      f"objects holding the merge key {merge_key!r}")
                 self.require_merge_key(element, merge_key, path)
 
-    def check_patch_follows_order(self, patch: list, order: list, path: Path,
+    def check_patch_follows_order(self, patch: list[Any], order: list[Any], path: Path,
                                   meta: PatchMeta) -> None:
         """The patch's plain elements must appear in $setElementOrder, in the same order."""
         self.validate_order(order, meta, path)
@@ -356,15 +365,15 @@ class _Merger:
             raise PatchError(f"{_where(path)}: the order of the patch list does not match "
                              f"its {SET_ELEMENT_ORDER}{path[-1]} list")
 
-    def apply_element_order(self, merged: list, original: list, order: list, path: Path,
-                            meta: PatchMeta | None) -> list:
+    def apply_element_order(self, merged: list[Any], original: list[Any], order: list[Any],
+                            path: Path, meta: PatchMeta | None) -> list[Any]:
         self.validate_order(order, meta, path)
         return _order_elements(merged, wanted=order, server=original,
                                identity=self.identity_for(meta))
 
 
-def _order_elements(merged: list, wanted: list, server: list,
-                    identity: Callable[[Any], Any]) -> list:
+def _order_elements(merged: list[Any], wanted: list[Any], server: list[Any],
+                    identity: Callable[[Any], Any]) -> list[Any]:
     """Kubernetes' normalizeElementOrder + mergeSortedSlice.
 
     Elements named in `wanted` (the patch list, or `$setElementOrder`) come in
@@ -390,9 +399,9 @@ def _order_elements(merged: list, wanted: list, server: list,
     return [merged[i] for i in result]
 
 
-def _unique(elements: list, identity: Callable[[Any], Any]) -> list:
+def _unique(elements: list[Any], identity: Callable[[Any], Any]) -> list[Any]:
     """The first element of each identity, in order."""
-    seen: set = set()
+    seen: set[Any] = set()
     unique = []
     for element in elements:
         if identity(element) not in seen:

@@ -172,6 +172,6 @@ def _validate_toleration_update(new_spec: dict[str, Any], old_spec: dict[str, An
 
 def _same_toleration(old: Any, new: Any) -> bool:
     if not isinstance(old, dict) or not isinstance(new, dict):
-        return old == new
+        return bool(old == new)
     ignore = {"tolerationSeconds"}
     return {k: v for k, v in old.items() if k not in ignore} == {k: v for k, v in new.items() if k not in ignore}

@@ -7,7 +7,7 @@ selector is fixed at creation: changing it would orphan the existing pods.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
@@ -158,7 +158,7 @@ def _percent(value: str) -> int:
     return int(digits) if len(digits) <= 6 else 10**6
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
