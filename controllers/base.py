@@ -60,7 +60,7 @@ class Controller:
         self.api = ctx.api
         self.recorder = ctx.recorder
         self.log = logging.getLogger(f"controllers.{self.name}")
-        self.queue = RateLimitingQueue(name=self.name)
+        self.queue = RateLimitingQueue[str](name=self.name)
         self._informers: list[SharedInformer] = []
         self.setup()
 

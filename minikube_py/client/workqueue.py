@@ -22,11 +22,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger("client.workqueue")
 
 Key = Hashable
+# The key type of one queue: controllers queue "namespace/name" strings.
+K = TypeVar("K", bound=Hashable)
 
 
 class RateLimiter(Protocol):
@@ -100,16 +102,16 @@ def default_controller_rate_limiter(base_delay: float = 0.005, max_delay: float 
     return MaxOfRateLimiter(ItemExponentialFailureRateLimiter(base_delay, max_delay), BucketRateLimiter(qps, burst))
 
 
-class RateLimitingQueue:
+class RateLimitingQueue(Generic[K]):
     """Dedup + no parallel processing of a key + delayed and rate-limited adds."""
 
     def __init__(self, rate_limiter: RateLimiter | None = None, name: str = "") -> None:
         self.name = name
         self.rate_limiter = rate_limiter or default_controller_rate_limiter()
-        self._queue: deque[Key] = deque()      # order of processing
-        self._dirty: set[Key] = set()          # needs processing (queued, or re-added while processing)
-        self._processing: set[Key] = set()     # handed to a worker, not done yet
-        self._waiting: dict[Key, tuple[float, asyncio.TimerHandle]] = {}   # add_after: ready time, timer
+        self._queue: deque[K] = deque()         # order of processing
+        self._dirty: set[K] = set()             # needs processing (queued, or re-added while processing)
+        self._processing: set[K] = set()        # handed to a worker, not done yet
+        self._waiting: dict[K, tuple[float, asyncio.TimerHandle]] = {}   # add_after: ready time, timer
         self._getters: deque[asyncio.Future[None]] = deque()
         self._shutting_down = False
 
@@ -121,7 +123,7 @@ class RateLimitingQueue:
 
     # ---- the basic queue ----------------------------------------------------------------
 
-    def add(self, key: Key) -> None:
+    def add(self, key: K) -> None:
         if self._shutting_down or key in self._dirty:
             return
         self._dirty.add(key)
@@ -130,7 +132,7 @@ class RateLimitingQueue:
         self._queue.append(key)
         self._wake_one()
 
-    async def get(self) -> Key | None:
+    async def get(self) -> K | None:
         """The next key to process (mark it done with done(key)); None after shutdown."""
         while not self._queue:
             if self._shutting_down:
@@ -149,7 +151,7 @@ class RateLimitingQueue:
         self._dirty.discard(key)
         return key
 
-    def done(self, key: Key) -> None:
+    def done(self, key: K) -> None:
         self._processing.discard(key)
         if key in self._dirty:
             self._queue.append(key)
@@ -178,7 +180,7 @@ class RateLimitingQueue:
 
     # ---- delays and rate limiting ---------------------------------------------------------
 
-    def add_after(self, key: Key, delay: float) -> None:
+    def add_after(self, key: K, delay: float) -> None:
         """Add the key after `delay` seconds; if it is already waiting, the earlier time wins."""
         if self._shutting_down:
             return
@@ -193,35 +195,35 @@ class RateLimitingQueue:
             self._waiting[key][1].cancel()
         self._waiting[key] = (ready, loop.call_at(ready, self._ready, key))
 
-    def _ready(self, key: Key) -> None:
+    def _ready(self, key: K) -> None:
         self._waiting.pop(key, None)
         self.add(key)
 
-    def add_rate_limited(self, key: Key) -> None:
+    def add_rate_limited(self, key: K) -> None:
         self.add_after(key, self.rate_limiter.when(key))
 
-    def forget(self, key: Key) -> None:
+    def forget(self, key: K) -> None:
         """The key was handled successfully: reset its backoff."""
         self.rate_limiter.forget(key)
 
-    def num_requeues(self, key: Key) -> int:
+    def num_requeues(self, key: K) -> int:
         return self.rate_limiter.num_requeues(key)
 
-    async def run_workers(self, reconcile: Reconcile, workers: int = 1) -> None:
+    async def run_workers(self, reconcile: Reconcile[K], workers: int = 1) -> None:
         """Same as the module-level run_workers(self, reconcile, workers)."""
         await run_workers(self, reconcile, workers)
 
 
-Reconcile = Callable[[Key], Awaitable[None]]
+Reconcile = Callable[[K], Awaitable[None]]   # a generic alias: Reconcile[str] for string keys
 
 
-async def run_workers(queue: RateLimitingQueue, reconcile: Reconcile, workers: int = 1) -> None:
+async def run_workers(queue: RateLimitingQueue[K], reconcile: Reconcile[K], workers: int = 1) -> None:
     """Run `workers` workers until the queue is shut down: success forgets the key's
     backoff, an exception logs and requeues it rate limited."""
     await asyncio.gather(*(_worker(queue, reconcile) for _ in range(workers)))
 
 
-async def _worker(queue: RateLimitingQueue, reconcile: Reconcile) -> None:
+async def _worker(queue: RateLimitingQueue[K], reconcile: Reconcile[K]) -> None:
     while (key := await queue.get()) is not None:
         try:
             await reconcile(key)

@@ -17,7 +17,7 @@ from minikube_py.testing import eventually
 
 
 async def test_add_dedups_while_queued_and_keeps_order():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     for key in ("a", "b", "a", "c", "b"):
         queue.add(key)
     assert len(queue) == 3
@@ -25,7 +25,7 @@ async def test_add_dedups_while_queued_and_keeps_order():
 
 
 async def test_a_key_in_processing_is_not_handed_out_again_until_done():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     queue.add("a")
     assert await queue.get() == "a"
     queue.add("a")                   # re-added while a worker holds it
@@ -41,7 +41,7 @@ async def test_a_key_in_processing_is_not_handed_out_again_until_done():
 
 
 async def test_workers_never_process_one_key_in_parallel():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     active: set[str] = set()
     overlaps: list[str] = []
     processed: list[str] = []
@@ -99,7 +99,7 @@ def test_default_limiter_is_the_max_of_both():
 
 
 async def test_failures_are_retried_with_backoff_and_success_forgets():
-    queue = RateLimitingQueue(default_controller_rate_limiter(base_delay=0.001, max_delay=0.01))
+    queue = RateLimitingQueue[str](default_controller_rate_limiter(base_delay=0.001, max_delay=0.01))
     attempts: list[int] = []
 
     async def reconcile(key: str) -> None:
@@ -122,7 +122,7 @@ async def test_failures_are_retried_with_backoff_and_success_forgets():
 
 
 async def test_add_after_keeps_the_earliest_time_and_dedups():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     queue.add_after("k", 60)
     queue.add_after("k", 0.001)                  # earlier: replaces the 60 s wait
     queue.add_after("k", 30)                     # later: ignored
@@ -134,7 +134,7 @@ async def test_add_after_keeps_the_earliest_time_and_dedups():
 
 
 async def test_shutdown_drains_queued_keys_then_returns_none():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     waiting = [asyncio.create_task(queue.get()) for _ in range(2)]
     await asyncio.sleep(0)
     queue.add("last")
@@ -147,7 +147,7 @@ async def test_shutdown_drains_queued_keys_then_returns_none():
 
 
 async def test_a_cancelled_getter_does_not_swallow_a_key():
-    queue = RateLimitingQueue()
+    queue = RateLimitingQueue[str]()
     first = asyncio.create_task(queue.get())
     second = asyncio.create_task(queue.get())
     await asyncio.sleep(0)
