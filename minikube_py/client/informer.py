@@ -141,7 +141,7 @@ class SharedInformer:
     def add_indexer(self, name: str, fn: IndexFunc) -> None:
         self.store.add_indexer(name, fn)
 
-    def by_index(self, name: str, value: str) -> list[dict[str, Any]]:
+    def by_index(self, name: str, value: str | None) -> list[dict[str, Any]]:
         return self.store.by_index(name, value)
 
     def get(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:

@@ -72,9 +72,12 @@ class Indexer:
     def __contains__(self, key: str) -> bool:
         return key in self._items
 
-    def by_index(self, index_name: str, value: str) -> builtins.list[dict[str, Any]]:
+    def by_index(self, index_name: str, value: str | None) -> builtins.list[dict[str, Any]]:
+        """The objects indexed under `value`; None (a field an object lacks) finds nothing, like ""."""
         if index_name not in self._indices:
             raise KeyError(f"no indexer named {index_name!r}")
+        if value is None:
+            return []
         return [self._items[key] for key in sorted(self._indices[index_name].get(value, ()))]
 
     def index_values(self, index_name: str) -> builtins.list[str]:
