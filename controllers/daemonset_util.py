@@ -18,13 +18,21 @@ apply to daemon pods too.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 from controllers.deployment_util import scaled_value, template_hash
 from minikube_py.api import pods as podutil
 from minikube_py.api import taints
 from minikube_py.api.meta import Obj, new_controller_ref
 from minikube_py.api.nodeaffinity import NodeLabels, pod_matches_node
-from minikube_py.api.taints import NO_EXECUTE, NO_SCHEDULE, first_untolerated, node_taints, pod_tolerations
+from minikube_py.api.taints import (
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    Toleration,
+    first_untolerated,
+    node_taints,
+    pod_tolerations,
+)
 
 HASH_LABEL = "controller-revision-hash"
 DAEMON_TOLERATIONS = (
@@ -37,7 +45,7 @@ def revision_hash(ds: Obj) -> str:
     return template_hash(ds["spec"].get("template") or {}, (ds.get("status") or {}).get("collisionCount") or 0)
 
 
-def with_daemon_tolerations(tolerations: list[Obj]) -> list[Obj]:
+def with_daemon_tolerations(tolerations: Iterable[Toleration]) -> list[Toleration]:
     result = list(tolerations)
     for key, effect in DAEMON_TOLERATIONS:
         if not any(t.get("key") == key and t.get("effect") == effect for t in result):

@@ -32,7 +32,7 @@ from controllers.util import ownership
 from minikube_py.api import pods
 from minikube_py.api.errors import ApiError
 from minikube_py.api.meta import controller_ref, is_being_deleted, is_controlled_by, new_controller_ref
-from minikube_py.api.selectors import label_selector_from_dict
+from minikube_py.api.selectors import LabelSelector, label_selector_from_dict
 
 
 @register
@@ -176,7 +176,7 @@ class DeploymentController(Controller):
         self.enqueue_after(object_key(deployment), max(seconds, 0.1))
 
 
-def selector_of(deployment: Obj) -> object:
+def selector_of(deployment: Obj) -> LabelSelector:
     return label_selector_from_dict((deployment.get("spec") or {}).get("selector"))
 
 

@@ -144,6 +144,7 @@ async def recreate(step: Step) -> None:
         return
     if step.new_rs is None:
         await step.sync_new_rs(create=True)
+    assert step.new_rs is not None      # sync_new_rs(create=True) created it
     await step.resize(step.new_rs, du.replicas(step.d))
     if step.complete():
         await step.cleanup()

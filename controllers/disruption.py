@@ -257,15 +257,16 @@ class DisruptionController(Controller):
         else the owner's own, read from the informer caches or the owner's `scale` subresource."""
         group = str(ref.get("apiVersion") or "").rpartition("/")[0]
         if ref.get("kind") == "ReplicaSet" and group in ("apps", "extensions"):
-            rs = self.replica_sets.get(ref.get("name"), namespace)
+            rs = self.replica_sets.get(str(ref.get("name")), namespace)
             if rs is None or rs["metadata"].get("uid") != ref.get("uid"):
                 return None
             rs_controller = controller_ref(rs)
             owner = rs
             if rs_controller is not None and rs_controller.get("kind") == "Deployment":
-                owner = ownership.resolve_controller_ref(rs, "Deployment", self.deployments.get)
-                if owner is None:
+                deployment = ownership.resolve_controller_ref(rs, "Deployment", self.deployments.get)
+                if deployment is None:
                     return None      # its Deployment is gone: nothing to count on
+                owner = deployment
             return owner["metadata"]["uid"], int((owner.get("spec") or {}).get("replicas", 1))
         return await self.scale_subresource(ref, namespace)
 

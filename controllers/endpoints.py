@@ -75,7 +75,7 @@ class EndpointsController(Controller):
         if current is not None and (current.get("subsets") or []) == subsets \
                 and (current["metadata"].get("labels") or {}) == labels:
             return
-        endpoints = {"apiVersion": "v1", "kind": "Endpoints", "subsets": subsets,
+        endpoints: Obj = {"apiVersion": "v1", "kind": "Endpoints", "subsets": subsets,
                      "metadata": {"name": name, "namespace": service["metadata"]["namespace"], "labels": labels}}
         if current is None:
             await client.create(endpoints)

@@ -158,8 +158,7 @@ def merge_conditions(current: list[Obj], wanted: list[Obj]) -> list[Obj]:
     merged = [c for c in current if c.get("type") not in CONDITION_TYPES]
     for new in wanted:
         old = by_type.get(new["type"])
-        unchanged = old is not None and all(old.get(k) == new[k] for k in ("status", "reason", "message"))
-        if unchanged:
+        if old is not None and all(old.get(k) == new[k] for k in ("status", "reason", "message")):
             merged.append(old)
             continue
         merged.append({**new, "lastTransitionTime": transition_time(old, new["status"])})

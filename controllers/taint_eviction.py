@@ -54,14 +54,14 @@ def tolerations(pod: Obj) -> list[Toleration]:
     return pod_tolerations(pod.get("spec") or {})
 
 
-def eviction_time(pod: Obj, taints: list[Obj]) -> float:
+def eviction_time(pod: Obj, taints: list[Taint]) -> float:
     """When (epoch seconds) the pod must leave; NEVER if it tolerates the taints for good;
     0 if it does not tolerate one of them."""
     if first_untolerated(taints, tolerations(pod), (NO_EXECUTE,)) is not None:
         return 0.0
     due = NEVER
     for taint in taints:
-        seconds = [t.get("tolerationSeconds") for t in tolerations(pod) if tolerates(t, taint)]
+        seconds: list[Any] = [t.get("tolerationSeconds") for t in tolerations(pod) if tolerates(t, taint)]
         if any(s is None for s in seconds):
             continue                        # one toleration without a limit: tolerated forever
         added = times.parse_time(taint.get("timeAdded")) or times.now()
@@ -132,7 +132,7 @@ class TaintEvictionController(Controller):
         await self.recorder.normal(pod, "TaintManagerEviction", f"Marking for deletion Pod {meta['namespace']}/"
                                                                  f"{meta['name']}")
 
-    async def finish_on_unreachable(self, pod: Obj, taints: list[Obj], now: datetime) -> None:
+    async def finish_on_unreachable(self, pod: Obj, taints: list[Taint], now: datetime) -> None:
         """PodGC: nobody on an unreachable node will confirm this deletion; do it after the grace."""
         if not any(t.get("key") == UNREACHABLE for t in taints):
             return
