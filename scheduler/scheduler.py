@@ -173,11 +173,13 @@ class Scheduler:
             return
         self._account(started)
         self._explain(pod, decision)
-        self.cache.assume_pod(pod, decision.node)
+        node = decision.node
+        assert node is not None             # schedule() raises FitError rather than choose no node
+        self.cache.assume_pod(pod, node)
         self.nominator.delete(pod.key)
         annotations = {DECISION_ANNOTATION: decision_annotation(decision)}
-        self.binder.bind(pod, decision.node, annotations,
-                         lambda error: self._binding_done(queued, decision.node, error))
+        self.binder.bind(pod, node, annotations,
+                         lambda error: self._binding_done(queued, node, error))
 
     def _skip(self, pod: PodInfo) -> bool:
         """Deleted, bound or assumed meanwhile (kube-scheduler's skipPodSchedule)."""
@@ -333,6 +335,7 @@ class Scheduler:
         self.cache.remove_node(node["metadata"]["name"])
 
 
-def _scheduled_condition(pod: dict[str, Any]) -> tuple[str, str, str] | None:
+def _scheduled_condition(pod: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+    """(status, reason, message) of the PodScheduled condition, as stored (None if absent)."""
     condition = find_condition((pod.get("status") or {}).get("conditions"), "PodScheduled")
     return None if condition is None else (condition.get("status"), condition.get("reason"), condition.get("message"))

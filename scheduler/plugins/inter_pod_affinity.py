@@ -96,9 +96,12 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
 
     @staticmethod
     def _affinity_satisfied(counts: _FilterState, pod: PodInfo, node: NodeInfo) -> bool:
-        domains = [_domain(term, node) for term in pod.required_affinity]
-        if any(domain is None for domain in domains):
-            return False
+        domains: list[Domain] = []
+        for term in pod.required_affinity:
+            domain = _domain(term, node)
+            if domain is None:
+                return False                # the node lacks a topology key the pod requires
+            domains.append(domain)
         if all(counter.get(domain) for counter, domain in zip(counts.affinity, domains)):
             return True
         nobody_matches = not any(counts.affinity)
