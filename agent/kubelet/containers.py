@@ -122,7 +122,7 @@ class ContainerStarter:
         deadline = time.monotonic() + grace_seconds
         self.services.events.normal(pod, "Killing", f"Stopping container {record.name}: {reason}")
         handler = ((container or {}).get("lifecycle") or {}).get("preStop")
-        if handler:
+        if handler and container is not None:
             try:
                 outcome = await asyncio.wait_for(
                     run_handler(self.services.runtime, handler, container, record, sandbox, grace_seconds),

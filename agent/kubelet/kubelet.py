@@ -55,17 +55,12 @@ class Kubelet:
         self.pods.add_event_handler(on_add=self._on_pod, on_update=lambda old, new: self._on_pod(new),
                                     on_delete=self.pod_workers.remove_pod)
         self.node_status = NodeStatusReporter(api, config, hollow=self.runtime.hollow,
-                                              runtime_version=self._runtime_version())
+                                              runtime_version=self.runtime.version())
         self.lease = NodeLease(api, config.node_name, config.node_lease_duration_seconds,
                                config.lease_renew_interval)
         self.pleg = PLEG(self.runtime, config.pleg_relist_period, self.pod_workers.wake)
         self._tasks: list[asyncio.Task] = []
         self.failed = asyncio.Event()           # a loop that must run forever ended: the agent must exit
-
-    def _runtime_version(self) -> str:
-        if self.runtime.hollow:
-            return "hollow://0.1.0"
-        return f"docker://{self.runtime.client.version().get('Version', 'unknown')}"
 
     def _on_pod(self, pod: dict[str, Any]) -> None:
         if (pod.get("spec") or {}).get("nodeName") == self.config.node_name:
@@ -81,8 +76,8 @@ class Kubelet:
         self.services.events.start()
         self.pods.start()
         await self.pods.wait_for_sync()
-        loops = [self.node_status.run(), self.lease.run(), self.pleg.run(), self._housekeeping()]
-        self._tasks = [asyncio.create_task(loop, name=loop.__qualname__) for loop in loops]
+        loops = [self.node_status.run, self.lease.run, self.pleg.run, self._housekeeping]
+        self._tasks = [asyncio.create_task(loop(), name=loop.__qualname__) for loop in loops]
         for task in self._tasks:
             task.add_done_callback(self._loop_ended)
         log.info("node %s: agent running (%s runtime)", self.config.node_name, self.config.runtime)

@@ -40,7 +40,7 @@ class ProbeOutcome:
 
 
 def _port(handler: dict[str, Any], container: dict[str, Any]) -> int:
-    port = handler.get("port")
+    port: Any = handler.get("port")     # validated as an int or a port name; int(None) fails loudly
     if isinstance(port, str) and not port.isdigit():
         for declared in container.get("ports") or []:
             if declared.get("name") == port:

@@ -35,6 +35,12 @@ from agent.kubelet.volumes import VolumeError
 log = logging.getLogger("agent.sync")
 
 
+def latest(history: dict[str, list[ContainerRecord]], name: str) -> ContainerRecord | None:
+    """The newest record of the container `name` in a history_by_name() result."""
+    records = history.get(name)
+    return records[-1] if records else None
+
+
 def history_by_name(records: list[ContainerRecord], kind: str) -> dict[str, list[ContainerRecord]]:
     history: dict[str, list[ContainerRecord]] = {}
     for record in sorted(records, key=lambda r: (r.restart_count, r.created)):
@@ -123,13 +129,13 @@ class PodSync:
         spec = self.pod.get("spec") or {}
         inits = history_by_name([r for r in records if r.attempt == sandbox.attempt], KIND_INIT)
         for container in spec.get("initContainers") or []:
-            current = (inits.get(container["name"]) or [None])[-1]
+            current = latest(inits, container["name"])
             if current is not None and current.exited and current.exit_code == 0:
                 continue
             return await self._sync_one(container, current, KIND_INIT, sandbox, volume_paths, seen,
                                         policy="Never" if spec.get("restartPolicy") == "Never" else "OnFailure")
         apps = history_by_name(records, KIND_APP)
-        delays = [await self._sync_one(c, (apps.get(c["name"]) or [None])[-1], KIND_APP, sandbox, volume_paths,
+        delays = [await self._sync_one(c, latest(apps, c["name"]), KIND_APP, sandbox, volume_paths,
                                        seen, policy=spec.get("restartPolicy", "Always"))
                   for c in spec.get("containers") or []]
         return min(delays, default=self.services.config.sync_frequency)

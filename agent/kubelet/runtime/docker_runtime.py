@@ -31,7 +31,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import docker
@@ -94,6 +94,9 @@ class DockerRuntime:
 
     async def _wait(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._waits, lambda: fn(*args, **kwargs))
+
+    def version(self) -> str:
+        return f"docker://{self.client.version().get('Version', 'unknown')}"
 
     async def close(self) -> None:
         for pool in (self._calls, self._waits):
@@ -269,7 +272,7 @@ class DockerRuntime:
     # ---- logs ---------------------------------------------------------------------------
 
     async def logs(self, container_id: str, *, follow: bool, tail_lines: int | None,
-                   timestamps: bool) -> AsyncIterator[bytes]:
+                   timestamps: bool) -> AsyncGenerator[bytes, None]:
         """The container's output, chunk by chunk, read by a thread and handed over through a queue."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=256)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from agent.kubelet.runtime.types import (
     CREATED,
@@ -33,6 +33,9 @@ class HollowRuntime:
     def __init__(self, node_name: str) -> None:
         self.node_name = node_name
         self.containers: dict[str, ContainerRecord] = {}
+
+    def version(self) -> str:
+        return "hollow://0.1.0"
 
     async def close(self) -> None:
         self.containers.clear()
@@ -85,7 +88,7 @@ class HollowRuntime:
         return 0, b""
 
     async def logs(self, container_id: str, *, follow: bool, tail_lines: int | None,
-                   timestamps: bool) -> AsyncIterator[bytes]:
+                   timestamps: bool) -> AsyncGenerator[bytes, None]:
         yield f"hollow container {container_id}: no output\n".encode()
 
     def netns_path(self, sandbox: ContainerRecord) -> str | None:

@@ -18,8 +18,9 @@ made itself since (kubelet's pod cache: pod workers never list the runtime).
 """
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 LABEL_PREFIX = "io.minikube-py"
 LABEL_MANAGED = f"{LABEL_PREFIX}.managed"          # "true": made by minikube-py's agent
@@ -118,6 +119,7 @@ class PodRef:
 class Runtime(Protocol):
     hollow: bool
 
+    def version(self) -> str: ...                                # CRI Version: "<runtime>://<version>"
     async def relist(self) -> list[ContainerRecord]: ...                   # CRI ListContainers, the node's
     def pod_containers(self, pod_uid: str | None = None) -> list[ContainerRecord]: ...   # the cached view
     async def image_present(self, image: str) -> bool: ...      # CRI ImageStatus
@@ -129,6 +131,6 @@ class Runtime(Protocol):
     async def remove_container(self, container_id: str) -> None: ...
     async def exec(self, container_id: str, command: list[str], timeout: float) -> tuple[int, bytes]: ...
     def logs(self, container_id: str, *, follow: bool, tail_lines: int | None,
-             timestamps: bool) -> AsyncIterator[bytes]: ...
+             timestamps: bool) -> AsyncGenerator[bytes, None]: ...
     def netns_path(self, sandbox: ContainerRecord) -> str | None: ...
     async def close(self) -> None: ...
