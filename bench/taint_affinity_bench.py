@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scheduler.framework import Snapshot
 from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins.node_affinity import NodeAffinity
 from scheduler.plugins.node_unschedulable import NodeUnschedulable
@@ -37,16 +38,17 @@ pod = pod_info({"metadata": {"name": "p", "namespace": "default", "uid": "u"}, "
             {"weight": 10, "preference": {"matchExpressions": [
                 {"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}})
 taint, affinity, unschedulable = TaintToleration(), NodeAffinity(), NodeUnschedulable()
+snapshot = Snapshot(nodes)
 passed = 0
 for _ in range(150):
     state: dict = {}
-    affinity.pre_filter(state, pod, None)
+    affinity.pre_filter(state, pod, snapshot)
     for node in nodes:
         if taint.filter(state, pod, node) is None and affinity.filter(state, pod, node) is None \
                 and unschedulable.filter(state, pod, node) is None:
             passed += 1
-    taint.pre_score(state, pod, nodes, None)
+    taint.pre_score(state, pod, nodes, snapshot)
     taint.score_nodes(state, pod, nodes)
-    affinity.pre_score(state, pod, nodes, None)
+    affinity.pre_score(state, pod, nodes, snapshot)
     sum(affinity.score(state, pod, node) for node in nodes)
 print(passed)
