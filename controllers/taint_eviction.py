@@ -23,6 +23,7 @@ already replaced it: a terminating pod no longer counts toward replicas.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +55,7 @@ def tolerations(pod: Obj) -> list[Toleration]:
     return pod_tolerations(pod.get("spec") or {})
 
 
-def eviction_time(pod: Obj, taints: list[Taint]) -> float:
+def eviction_time(pod: Obj, taints: Sequence[Taint]) -> float:
     """When (epoch seconds) the pod must leave; NEVER if it tolerates the taints for good;
     0 if it does not tolerate one of them."""
     if first_untolerated(taints, tolerations(pod), (NO_EXECUTE,)) is not None:
@@ -132,7 +133,7 @@ class TaintEvictionController(Controller):
         await self.recorder.normal(pod, "TaintManagerEviction", f"Marking for deletion Pod {meta['namespace']}/"
                                                                  f"{meta['name']}")
 
-    async def finish_on_unreachable(self, pod: Obj, taints: list[Taint], now: datetime) -> None:
+    async def finish_on_unreachable(self, pod: Obj, taints: Sequence[Taint], now: datetime) -> None:
         """PodGC: nobody on an unreachable node will confirm this deletion; do it after the grace."""
         if not any(t.get("key") == UNREACHABLE for t in taints):
             return
