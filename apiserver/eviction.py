@@ -36,7 +36,7 @@ from aiohttp import web
 
 from minikube_py.api import disruption, errors, times
 from minikube_py.api.pods import is_ready
-from minikube_py.api.resources import by_kind
+from minikube_py.api.resources import known
 
 from . import objectmeta
 from .admission import CREATE, Attributes
@@ -46,7 +46,7 @@ from .routing import RequestInfo
 from .storage import Object, Store
 from .updates import Updater
 
-BUDGETS = by_kind("policy/v1", "PodDisruptionBudget")
+BUDGETS = known("poddisruptionbudgets")          # policy/v1 PodDisruptionBudget
 EVICTION_VERSIONS = ("policy/v1", "policy/v1beta1")
 MAX_DISRUPTED_PODS = 2000    # Kubernetes' MaxDisruptedPodSize: evictions the controller has not confirmed yet
 RETRIES = 20                 # Kubernetes' EvictionsRetry steps
@@ -102,7 +102,8 @@ def parse_eviction(body: Any, info: RequestInfo) -> Any:
     if (api_version is not None and api_version not in EVICTION_VERSIONS) or kind not in (None, "Eviction"):
         raise errors.bad_request(f"not a Eviction object: {api_version}, Kind={kind}; "
                                  f"accepted: Eviction in {', '.join(EVICTION_VERSIONS)}")
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    metadata = body.get("metadata")
+    meta = metadata if isinstance(metadata, dict) else {}
     if meta.get("name") != info.name:
         raise errors.bad_request("name in URL does not match name in Eviction object")
     if meta.get("namespace") not in (None, "", info.namespace):

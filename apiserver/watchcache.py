@@ -117,7 +117,7 @@ class Watcher:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.max_queued = max_queued
         self.closed = False
-        self.on_close: Callable[[Watcher], None] | None = None
+        self.on_close: Callable[[Watcher], object] | None = None     # its result is ignored
         # The newest revision this watcher is known to be complete up to (for bookmarks).
         self.progress: Callable[[], int] = lambda: self.last_revision
 
