@@ -1,13 +1,15 @@
 """The Endpoints and Namespace controllers against a real API server."""
 from __future__ import annotations
 
+from typing import Any
+
 from minikube_py.api.errors import ApiError
 from minikube_py.testing import eventually
 from tests.controller_harness import mark_ready, template
 
 
 def service(name: str, selector: dict | None, target_port: int | str = "http") -> dict:
-    spec = {"ports": [{"name": "web", "port": 80, "targetPort": target_port}]}
+    spec: dict[str, Any] = {"ports": [{"name": "web", "port": 80, "targetPort": target_port}]}
     if selector:
         spec["selector"] = selector
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}

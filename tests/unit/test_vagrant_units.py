@@ -12,6 +12,7 @@ from minikube_py.lab.components import control_plane, node_components
 from minikube_py.lab.config import LabConfig
 
 _spec = importlib.util.spec_from_file_location("lab_units", Path(__file__).parents[2] / "vagrant" / "lab_units.py")
+assert _spec is not None and _spec.loader is not None
 lab_units = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lab_units)
 

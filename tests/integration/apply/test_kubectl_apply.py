@@ -37,6 +37,13 @@ async def stored(http, ns: str, name: str = "web") -> dict | None:
     return body if status == 200 else None
 
 
+async def deployment(http, ns: str, name: str = "web") -> dict:
+    """The stored Deployment, which must exist."""
+    found = await stored(http, ns, name)
+    assert found is not None, f"deployment {ns}/{name} is not stored"
+    return found
+
+
 def managers(obj: dict) -> dict[str, dict]:
     return {f'{e["manager"]}/{e["operation"]}': e["fieldsV1"] for e in obj["metadata"]["managedFields"]}
 
@@ -57,27 +64,27 @@ async def test_diff_shows_what_apply_would_change(kubectl, http, ns):
     assert kubectl.run("diff", "-f", "-", stdin=manifest(), check=False).returncode == 0
     result = kubectl.run("diff", "-f", "-", stdin=manifest(replicas=3), check=False)
     assert result.returncode == 1 and "-  replicas: 2" in result.stdout and "+  replicas: 3" in result.stdout
-    assert (await stored(http, ns))["spec"]["replicas"] == 2
+    assert (await deployment(http, ns))["spec"]["replicas"] == 2
 
 
 async def test_server_side_apply_create_update_conflict_and_force(kubectl, http, ns):
     out = kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest()).stdout
     assert "deployment.apps/web serverside-applied" in out
-    created = await stored(http, ns)
+    created = await deployment(http, ns)
     assert "kubectl/Apply" in managers(created)
     assert "f:replicas" in managers(created)["kubectl/Apply"]["f:spec"]
     kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest(image="minikube-py/hello:v2"))
-    assert (await stored(http, ns))["spec"]["template"]["spec"]["containers"][0]["image"] == "minikube-py/hello:v2"
+    assert (await deployment(http, ns))["spec"]["template"]["spec"]["containers"][0]["image"] == "minikube-py/hello:v2"
 
     result = kubectl.run("apply", "--server-side", "--field-manager=ops", "-f", "-",
                          stdin=manifest(replicas=5, image="minikube-py/hello:v2"), check=False)
     assert result.returncode != 0
     assert 'conflict with "kubectl": .spec.replicas' in result.stderr, result.stderr
-    assert (await stored(http, ns))["spec"]["replicas"] == 2
+    assert (await deployment(http, ns))["spec"]["replicas"] == 2
 
     kubectl.run("apply", "--server-side", "--field-manager=ops", "--force-conflicts", "-f", "-",
                 stdin=manifest(replicas=5, image="minikube-py/hello:v2"))
-    after = await stored(http, ns)
+    after = await deployment(http, ns)
     assert after["spec"]["replicas"] == 5
     assert "f:replicas" in managers(after)["ops/Apply"]["f:spec"]
     assert "f:replicas" not in managers(after)["kubectl/Apply"]["f:spec"]
@@ -85,13 +92,13 @@ async def test_server_side_apply_create_update_conflict_and_force(kubectl, http,
 
 async def test_migration_from_client_side_apply(kubectl, http, ns):
     kubectl.run("apply", "-f", "-", stdin=manifest())          # client-side: last-applied annotation
-    before = await stored(http, ns)
+    before = await deployment(http, ns)
     assert "kubectl.kubernetes.io/last-applied-configuration" in before["metadata"]["annotations"]
     assert "f:replicas" in managers(before)["kubectl-client-side-apply/Update"]["f:spec"]
     # the same manifest with a change, now server-side: no conflict with the client-side owner
     result = kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest(replicas=4), check=False)
     assert result.returncode == 0, result.stderr
-    after = await stored(http, ns)
+    after = await deployment(http, ns)
     assert after["spec"]["replicas"] == 4
     assert "f:replicas" in managers(after)["kubectl/Apply"]["f:spec"]
     assert "f:replicas" not in managers(after)["kubectl-client-side-apply/Update"]["f:spec"]
