@@ -13,6 +13,11 @@ def pod(phase: str, restarts: int = 0) -> dict:
     return {"metadata": {}, "status": {"phase": phase, "containerStatuses": [{"restartCount": restarts}]}}
 
 
+def reason(failure: tuple[str, str] | None) -> str | None:
+    """The reason of a failure_reason() result (None: the job has not failed)."""
+    return None if failure is None else failure[0]
+
+
 def test_active_is_bounded_by_parallelism_and_remaining_completions():
     assert wanted_active(job(), {"succeeded": 0}) == 2
     assert wanted_active(job(), {"succeeded": 4}) == 1
@@ -24,17 +29,17 @@ def test_failures_beyond_the_backoff_limit_fail_the_job():
     pods = [pod("Failed"), pod("Running")]
     assert failure_reason(job(), pods, counts(job(), pods), 0) is None
     pods.append(pod("Failed"))
-    assert failure_reason(job(), pods, counts(job(), pods), 0)[0] == "BackoffLimitExceeded"
+    assert reason(failure_reason(job(), pods, counts(job(), pods), 0)) == "BackoffLimitExceeded"
     on_failure = job(template={"spec": {"restartPolicy": "OnFailure"}}, backoffLimit=2)
     restarting = [pod("Running", restarts=2)]
-    assert failure_reason(on_failure, restarting, counts(on_failure, restarting), 0)[0] == "BackoffLimitExceeded"
+    assert reason(failure_reason(on_failure, restarting, counts(on_failure, restarting), 0)) == "BackoffLimitExceeded"
 
 
 def test_deadline_and_completion():
     started = job(activeDeadlineSeconds=10)
     started["status"]["startTime"] = "2024-01-01T00:00:00Z"
     assert failure_reason(started, [], counts(started, []), 1704067200 + 5) is None
-    assert failure_reason(started, [], counts(started, []), 1704067200 + 10)[0] == "DeadlineExceeded"
+    assert reason(failure_reason(started, [], counts(started, []), 1704067200 + 10)) == "DeadlineExceeded"
     done = [pod("Succeeded")] * 5
     assert is_complete(job(), counts(job(), done))
     assert not is_complete(job(completions=None), counts(job(), [pod("Succeeded"), pod("Running")]))

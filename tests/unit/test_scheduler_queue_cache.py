@@ -17,6 +17,13 @@ class Clock:
         return self.now
 
 
+def requested_cpu(cache: SchedulerCache, node_name: str) -> int:
+    """The millicores the cache counts as requested on a node it must know."""
+    node = cache.node(node_name)
+    assert node is not None, f"the cache has no node {node_name}"
+    return node.requested.milli_cpu
+
+
 def prio_pod(name: str, priority: int = 0, node: str | None = None, cpu: str = "1"):
     return pod_info({"metadata": {"name": name, "namespace": "ns"},
                      "spec": {"priority": priority, "nodeName": node,
@@ -103,12 +110,12 @@ def test_assumed_pods_count_until_forgotten_or_confirmed():
     cache.add_or_update_node(make_node("n2").node)
     pod = prio_pod("p", cpu="3")
     cache.assume_pod(pod, "n1")
-    assert cache.node("n1").requested.milli_cpu == 3000 and cache.is_assumed(pod.key)
+    assert requested_cpu(cache, "n1") == 3000 and cache.is_assumed(pod.key)
     cache.forget_pod(pod.key)
-    assert cache.node("n1").requested.milli_cpu == 0 and not cache.has_pod(pod.key)
+    assert requested_cpu(cache, "n1") == 0 and not cache.has_pod(pod.key)
     cache.assume_pod(pod, "n1")
     cache.add_pod(prio_pod("p", node="n2", cpu="3"))       # the API says it went elsewhere
-    assert cache.node("n1").requested.milli_cpu == 0 and cache.node("n2").requested.milli_cpu == 3000
+    assert requested_cpu(cache, "n1") == 0 and requested_cpu(cache, "n2") == 3000
     assert not cache.is_assumed(pod.key)
 
 
@@ -120,7 +127,7 @@ def test_assumed_pods_expire_after_binding_if_never_confirmed():
     cache.finish_binding("default/p")
     clock.now += 31
     assert cache.cleanup_expired_assumed_pods() == ["default/p"]
-    assert cache.node("n1").requested.milli_cpu == 0
+    assert requested_cpu(cache, "n1") == 0
 
 
 def test_pods_on_unknown_nodes_wait_for_their_node_and_images_are_counted():
@@ -129,5 +136,5 @@ def test_pods_on_unknown_nodes_wait_for_their_node_and_images_are_counted():
     assert cache.node_count() == 0
     images = [{"names": ["app:1"], "sizeBytes": 1}]
     cache.add_or_update_node(make_node("later", images=images).node)
-    assert cache.node("later").requested.milli_cpu == 1000
+    assert requested_cpu(cache, "later") == 1000
     assert cache.snapshot().image_node_counts == {"app:1": 1}

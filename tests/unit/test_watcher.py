@@ -58,9 +58,11 @@ def test_bookmark_and_error_close():
     lines = []
     while not watcher.queue.empty():
         lines.append(watcher.queue.get_nowait())
-    assert json.loads(lines[0]) == {"type": "BOOKMARK", "object": {
+    bookmark, error, end = lines            # fail() sends the ERROR event, then ends the stream
+    assert bookmark is not None and error is not None and end is None
+    assert json.loads(bookmark) == {"type": "BOOKMARK", "object": {
         "kind": "ConfigMap", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}}}
-    assert json.loads(lines[1])["object"]["code"] == 410
+    assert json.loads(error)["object"]["code"] == 410
     assert lines[2] is None and watcher.closed
 
 
