@@ -49,7 +49,7 @@ def test_qos_class(pod_spec: dict[str, Any], expected: str) -> None:
 
 
 def test_containers_and_their_resources() -> None:
-    pod_spec = {"containers": [{"name": "a", "resources": {"limits": {"cpu": "1"}}}, "junk"],
+    pod_spec: dict[str, Any] = {"containers": [{"name": "a", "resources": {"limits": {"cpu": "1"}}}, "junk"],
                 "initContainers": [{"name": "i"}]}
     assert [c["name"] for c in pods.containers(pod_spec)] == ["a", "i"]
     assert [c["name"] for c in pods.containers(pod_spec, init=False)] == ["a"]
@@ -69,6 +69,7 @@ def test_phase_readiness_and_restarts() -> None:
 def test_available_means_ready_for_min_ready_seconds():
     ready = ready_pod("2024-01-01T00:00:10Z")
     since = pods.ready_since(ready)
+    assert since is not None
     assert pods.is_available(ready, 0)
     assert not pods.is_available(ready, 30, at=since + timedelta(seconds=29))
     assert pods.is_available(ready, 30, at=since + timedelta(seconds=30))

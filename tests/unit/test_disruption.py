@@ -25,13 +25,13 @@ from controllers.disruption import (
 )
 from minikube_py.api import conditions, disruption
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known
 from minikube_py.api.validation import validate
 
 NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 STAMP = "2024-05-01T10:00:00Z"
-PODS = lookup("pods")
-PDBS = lookup("pdb")
+PODS = known("pods")
+PDBS = known("pdb")
 
 
 def stamp(moment: datetime) -> str:
@@ -198,8 +198,9 @@ def test_a_budget_not_yet_computed_for_its_generation_is_429_retry_later() -> No
     with pytest.raises(ApiError) as raised:
         spend_disruption(budget(generation=2), "web-1", STAMP)
     assert raised.value.code == 429
-    assert raised.value.details["retryAfterSeconds"] == 10
-    assert "is still being processed by the server" in raised.value.details["causes"][0]["message"]
+    details = raised.value.details
+    assert details is not None and details["retryAfterSeconds"] == 10
+    assert "is still being processed by the server" in details["causes"][0]["message"]
 
 
 def test_negative_or_overfull_budgets_are_forbidden() -> None:

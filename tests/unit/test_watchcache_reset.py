@@ -15,11 +15,11 @@ from aetcd import rpc
 from aetcd.rtypes import Event
 
 from apiserver.watchcache import PrevValueLost, WatchCache
-from minikube_py.api.resources import by_kind
+from minikube_py.api.resources import known
 from minikube_py.testing import eventually
 
 PREFIX = "/registry"
-CM = by_kind("v1", "ConfigMap")
+CM = known("configmaps")
 
 
 def ns_value(name: str, phase: str = "Active") -> bytes:
@@ -89,7 +89,8 @@ def lines(watcher: Any) -> list[Any]:
 def test_an_update_or_delete_without_its_previous_value_is_refused_not_guessed() -> None:
     cache = WatchCache(FakeStore(FakeClient([]), {}, 1))    # type: ignore[arg-type]
     created = Event(rpc.Event.PUT, kv("configmaps/a/x", b"{}", create=7, mod=7), None)
-    assert cache.decode(created)[1].type == "ADDED"          # a create has no previous value
+    decoded = cache.decode(created)
+    assert decoded is not None and decoded[1].type == "ADDED"   # a create has no previous value
     for lost in (Event(rpc.Event.DELETE, kv("configmaps/a/x", mod=9), None),
                  Event(rpc.Event.PUT, kv("configmaps/a/x", b"{}", create=7, mod=8), None)):
         with pytest.raises(PrevValueLost, match="modRevision="):
