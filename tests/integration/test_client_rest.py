@@ -42,7 +42,7 @@ async def test_crud_and_patches(api, ns):
     with pytest.raises(ApiError) as missing:
         await cms.get("a")
     assert (missing.value.code, missing.value.reason) == (404, "NotFound")
-    assert missing.value.details["name"] == "a"
+    assert (missing.value.details or {}).get("name") == "a"
 
 
 async def test_paths_groups_and_all_namespaces(api, ns):

@@ -128,5 +128,6 @@ def test_list_defaults_may_filter():
     verdicts = [plugin.filter(state, make_pod("new", WEB), node) for node in nodes]
     assert [v is None for v in verdicts] == [False, True, False]      # n1 has 2, n3 has 1, the emptiest 0
     system: dict = {}
-    assert PodTopologySpread().pre_filter(system, make_pod("new", WEB),
-                                          Snapshot(nodes, workloads=workloads(service(WEB)))).skip
+    status = PodTopologySpread().pre_filter(system, make_pod("new", WEB),
+                                            Snapshot(nodes, workloads=workloads(service(WEB))))
+    assert status is not None and status.skip

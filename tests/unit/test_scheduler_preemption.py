@@ -69,7 +69,8 @@ def test_select_victims(on_node, preemptor, victims):
 def test_select_victims_frees_a_host_port():
     node = node_with(prio_pod("web", 0, "100m", T1, ports=PORT), prio_pod("other", 0, "100m", T2))
     pod = prio_pod("preemptor", 10, "100m", ports=PORT)
-    assert [v.name for v in select_victims(pod, node, fits_with_default_filters(pod))] == ["web"]
+    victims = select_victims(pod, node, fits_with_default_filters(pod))
+    assert victims is not None and [v.name for v in victims] == ["web"]
 
 
 def candidate(node: str, *victims: tuple[int, str]) -> Candidate:

@@ -116,6 +116,6 @@ def test_node_resources_fit_fast_path_agrees_with_the_full_check():
         verdicts = plugin.filter_nodes(state, pod, nodes)
         assert [() if v is None else v.reasons for v in verdicts] == \
             [tuple(insufficient_resources(pod, node)) for node in nodes]
-    assert [v.reasons for v in plugin.filter_nodes(state, gpu, nodes)] == [
+    assert [() if v is None else v.reasons for v in plugin.filter_nodes(state, gpu, nodes)] == [
         ("Insufficient example.com/gpu",), ("Too many pods", "Insufficient example.com/gpu"),
         ("Insufficient example.com/gpu",)]
