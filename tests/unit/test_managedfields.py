@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import pytest
 
@@ -10,9 +11,9 @@ from minikube_py.api.errors import ApiError
 from minikube_py.api.managedfields import FieldManager, fieldpath, typed
 from minikube_py.api.managedfields.manager import LAST_APPLIED
 from minikube_py.api.managedfields.schema import schema_for
-from minikube_py.api.resources import by_kind
+from minikube_py.api.resources import known
 
-DEPLOYMENTS = by_kind("apps/v1", "Deployment")
+DEPLOYMENTS = known("deployments")
 assert DEPLOYMENTS is not None
 POD_SCHEMA = schema_for("v1", "Pod")
 
@@ -68,7 +69,7 @@ def test_path_strings_are_smds() -> None:
 
 def test_set_operations_keep_the_self_marker() -> None:
     a = {"f:spec": {"f:x": {}, "f:y": {}}, "f:list": {'k:{"n":1}': {".": {}, "f:n": {}}}}
-    b = {"f:spec": {"f:y": {}}, "f:list": {'k:{"n":1}': {}}}
+    b: fieldpath.FieldSet = {"f:spec": {"f:y": {}}, "f:list": {'k:{"n":1}': {}}}
     assert fieldpath.difference(a, b) == {"f:spec": {"f:x": {}}, "f:list": {'k:{"n":1}': {"f:n": {}}}}
     assert fieldpath.intersection(a, b) == {"f:spec": {"f:y": {}}, "f:list": {'k:{"n":1}': {}}}
     assert fieldpath.union(b, {"f:spec": {"f:z": {}}}) == {"f:spec": {"f:y": {}, "f:z": {}},
@@ -80,8 +81,8 @@ def test_set_operations_keep_the_self_marker() -> None:
 
 
 def test_merge_follows_list_types() -> None:
-    live = {"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}],
-                     "tolerations": [{"key": "x"}]}, "metadata": {"finalizers": ["f1"]}}
+    live: dict[str, Any] = {"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}],
+                                     "tolerations": [{"key": "x"}]}, "metadata": {"finalizers": ["f1"]}}
     applied = {"spec": {"containers": [{"name": "b", "image": "3"}, {"name": "c", "image": "4"}],
                         "tolerations": [{"key": "y"}]}, "metadata": {"finalizers": ["f2"]}}
     merged = typed.merge(live, applied, POD_SCHEMA)
@@ -216,7 +217,8 @@ def test_an_update_that_removes_a_field_takes_its_ownership_from_everyone() -> N
 
 
 def test_without_is_difference_sharing_what_it_does_not_touch() -> None:
-    owned = {"f:spec": {"f:replicas": {}, "f:template": {"f:x": {}}}, "f:metadata": {"f:labels": {"f:a": {}}}}
+    owned: fieldpath.FieldSet = {"f:spec": {"f:replicas": {}, "f:template": {"f:x": {}}},
+                                 "f:metadata": {"f:labels": {"f:a": {}}}}
     result = fieldpath.without(owned, {"f:spec": {"f:replicas": {}}})
     assert result == fieldpath.difference(owned, {"f:spec": {"f:replicas": {}}})
     assert result["f:metadata"] is owned["f:metadata"]
