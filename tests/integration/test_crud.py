@@ -103,8 +103,8 @@ async def test_scale_subresource(http, ns):
 
 async def test_binding_assigns_once(http, ns):
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
-    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
-               "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}}
+    binding: dict = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+                     "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}}
     status, _ = await http.post(f"/api/v1/namespaces/{ns}/pods/p/binding", binding)
     assert status == 201
     got = await http.ok("GET", f"/api/v1/namespaces/{ns}/pods/p")

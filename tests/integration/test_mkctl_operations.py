@@ -114,8 +114,8 @@ async def make_history(http, ns: str) -> dict:
     deploy["spec"]["template"]["spec"]["containers"][0]["image"] = "hello:v2"
     live = await http.ok("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", deploy)
     for revision, image in ((1, "hello:v1"), (2, "hello:v2")):
-        template = {"metadata": {"labels": {"app": "web", "pod-template-hash": f"h{revision}"}},
-                    "spec": {"containers": [{"name": "web", "image": image}]}}
+        template: dict = {"metadata": {"labels": {"app": "web", "pod-template-hash": f"h{revision}"}},
+                          "spec": {"containers": [{"name": "web", "image": image}]}}
         await http.ok("POST", f"/apis/apps/v1/namespaces/{ns}/replicasets", {
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": f"web-h{revision}", "labels": template["metadata"]["labels"],

@@ -9,7 +9,7 @@ NOT_READY, UNREACHABLE = "node.kubernetes.io/not-ready", "node.kubernetes.io/unr
 KUBERNETES_DEFAULTS = DefaultTolerationSeconds()
 
 
-def admitted(tolerations: list | None = None, admission: DefaultTolerationSeconds = KUBERNETES_DEFAULTS):
+def admitted(tolerations: object = None, admission: DefaultTolerationSeconds = KUBERNETES_DEFAULTS):
     spec: dict = {"containers": [{"name": "c", "image": "i"}]}
     if tolerations is not None:
         spec["tolerations"] = tolerations

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from typing import Any
 
 import pytest
 
@@ -77,8 +78,8 @@ def test_kubectl_set_image_changes_only_that_containers_image():
 
 
 def test_kubectl_cordon_and_uncordon():
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
-            "spec": {"podCIDR": "10.244.1.0/24", "taints": [{"key": "k", "effect": "NoSchedule"}]}}
+    node: dict = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                  "spec": {"podCIDR": "10.244.1.0/24", "taints": [{"key": "k", "effect": "NoSchedule"}]}}
     cordoned = apply_strategic_merge_patch(node, {"spec": {"unschedulable": True}}, "v1", "Node")
     assert cordoned["spec"] == {**node["spec"], "unschedulable": True}
     uncordoned = apply_strategic_merge_patch(cordoned, {"spec": {"unschedulable": None}}, "v1", "Node")
@@ -239,7 +240,7 @@ def test_merge_keys_compare_like_json_numbers():
 
 
 def test_node_status_heartbeat_merges_conditions_by_type():
-    node = {"metadata": {"name": "n"}, "status": {
+    node: dict = {"metadata": {"name": "n"}, "status": {
         "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": "t1"},
                        {"type": "MemoryPressure", "status": "False"}],
         "addresses": [{"type": "InternalIP", "address": "192.168.56.11"}],
@@ -433,7 +434,7 @@ def random_object(rng: random.Random, depth: int, directives: bool = True, in_li
     return obj
 
 
-def random_json(rng: random.Random, depth: int, directives: bool = True) -> object:
+def random_json(rng: random.Random, depth: int, directives: bool = True) -> Any:
     roll = rng.random()
     if depth <= 0 or roll < 0.25:
         return random_scalar(rng)

@@ -210,7 +210,8 @@ def test_services() -> None:
     assert cells("services", svc) == {"NAME": "web", "TYPE": "NodePort", "CLUSTER-IP": "10.96.0.20",
                                       "EXTERNAL-IP": "<none>", "PORT(S)": "80:30080/TCP,53/UDP", "AGE": "15m",
                                       "SELECTOR": "app=web,tier=fe"}
-    lb = {"spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.9", "ports": [{"port": 443, "protocol": "TCP"}]}}
+    lb: dict[str, Any] = {"spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.9",
+                                   "ports": [{"port": 443, "protocol": "TCP"}]}}
     assert cells("services", lb)["EXTERNAL-IP"] == "<pending>"
     lb["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}
     assert cells("services", lb)["EXTERNAL-IP"] == "203.0.113.7"

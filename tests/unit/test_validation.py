@@ -214,7 +214,7 @@ def test_unchanged_update_is_valid(kind: str) -> None:
 
 
 # What kubectl 1.2x sends for `kubectl run/create/expose` (namespace and uid as the server sets them).
-KUBECTL_BODIES = {
+KUBECTL_BODIES: dict[str, dict[str, Any]] = {
     "Pod": {"metadata": {"name": "nginx", "namespace": "default", "creationTimestamp": None,
                          "labels": {"run": "nginx"}},
             "spec": {"containers": [{"name": "nginx", "image": "nginx", "resources": {}}], "restartPolicy": "Always",
