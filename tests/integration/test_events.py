@@ -44,7 +44,7 @@ async def test_events_expire_through_an_etcd_lease(http, ns, etcd, apiserver):
         assert kept.lease == 0          # other objects never expire
 
 
-async def test_one_request_per_event_and_counts_survive_a_restart_and_an_expiry(http, ns, apiserver):
+async def test_one_request_per_event_and_counts_survive_a_restart_and_an_expiry(http, ns, apiserver, monkeypatch):
     """A new event is one POST, a repeat one PATCH (client-go's recordToSink); a recorder that
     restarts continues the stored count; a repeat of an Event that expired creates it again."""
     target = await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p"))
@@ -55,7 +55,7 @@ async def test_one_request_per_event_and_counts_survive_a_restart_and_an_expiry(
         async def counting(method, path, **kwargs):
             sent.append(method)
             return await original(method, path, **kwargs)
-        api.request = counting
+        monkeypatch.setattr(api, "request", counting)
         recorder = EventRecorder(api, "test-component")
         await recorder.normal(target, "Pulled", "image pulled")
         await recorder.normal(target, "Pulled", "image pulled")

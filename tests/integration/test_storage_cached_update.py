@@ -17,7 +17,7 @@ def _copy(obj):
     return orjson.loads(orjson.dumps(obj))
 
 
-async def test_update_from_current_and_stale_cached_objects(etcd, unique):
+async def test_update_from_current_and_stale_cached_objects(etcd, unique, monkeypatch):
     host, port = etcd.endpoint.removeprefix("http://").split(":")
     async with aetcd.Client(host=host, port=int(port)) as client:
         store = Store(client, f"/test-cached-{unique}")
@@ -27,7 +27,7 @@ async def test_update_from_current_and_stale_cached_objects(etcd, unique):
         async def counting_range(key, *args, **kwargs):
             reads.append(key)
             return await original_range(key, *args, **kwargs)
-        store._range = counting_range
+        monkeypatch.setattr(store, "_range", counting_range)
         try:
             created = await store.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "data": {"n": "0"},
                                                       "metadata": {"name": "c", "namespace": "default"}})
