@@ -13,8 +13,15 @@ import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from minikube_py.testing import ROOT, ApiServer
+from minikube_py.testing import ROOT
+
+
+class Server(Protocol):
+    """What mkctl is pointed at: an ApiServer, or anything with a URL (an address nobody serves)."""
+    @property
+    def url(self) -> str: ...
 
 
 @dataclass
@@ -47,14 +54,14 @@ class RunningMkctl:
         return Result(self.process.returncode, "".join(self.lines) + out.decode(), err.decode())
 
 
-async def start_mkctl(apiserver: ApiServer, *args: str) -> RunningMkctl:
+async def start_mkctl(apiserver: Server, *args: str) -> RunningMkctl:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "minikube_py.cli.mkctl", "--server", apiserver.url, *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
     return RunningMkctl(process)
 
 
-async def mkctl(apiserver: ApiServer, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+async def mkctl(apiserver: Server, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
     """Run mkctl once, to its end."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "minikube_py.cli.mkctl", "--server", apiserver.url, *args,
