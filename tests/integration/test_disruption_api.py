@@ -359,14 +359,16 @@ def test_the_official_python_client_creates_budgets_and_evicts(apiserver, unique
                 metadata=client.V1ObjectMeta(name="web"),
                 spec=client.V1PodDisruptionBudgetSpec(min_available=1,
                                                       selector=client.V1LabelSelector(match_labels=LABELS))))
+            assert created.status is not None
             assert created.status.disruptions_allowed == 0 and created.status.expected_pods == 0
-            assert [b.metadata.name for b in policy.list_namespaced_pod_disruption_budget(ns).items] == ["web"]
+            budgets = policy.list_namespaced_pod_disruption_budget(ns).items
+            assert [b.metadata.name if b.metadata else None for b in budgets] == ["web"]
             eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name="p", namespace=ns))
             try:
                 core.create_namespaced_pod_eviction("p", ns, eviction)
                 raise AssertionError("the eviction should have been refused")
             except ApiException as e:
-                assert e.status == 429 and VIOLATION in e.body
+                assert e.status == 429 and VIOLATION in (e.body or "")
             policy.delete_namespaced_pod_disruption_budget("web", ns)
             core.create_namespaced_pod_eviction("p", ns, eviction)
             assert core.list_namespaced_pod(ns).items == []
