@@ -18,8 +18,10 @@ In reading order:
     admission/        the admission chain, one file per plugin
     strategies/       what differs per type (pods, services, namespaces, budgets)
     allocator.py      ClusterIPs and NodePorts, claimed in the Service's transaction
-    storage.py        one etcd key per object, transactions on the revision
+    storage.py        one etcd key per object, transactions on the revision, dry run
     updates.py        PUT and PATCH: one read-modify-write pipeline
+    apply.py          server-side apply over HTTP and the field manager of every write
+                      (the bookkeeping: minikube_py/api/managedfields)
     deletion.py       graceful deletion, finalizers, propagation, deletecollection
     listing.py        selectors, limit + continue paging
     watchcache.py     one etcd watch, ring buffers, fan-out with selector transitions
