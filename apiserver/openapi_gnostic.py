@@ -110,7 +110,7 @@ def vendor_extension_yaml(value: Any) -> str:
 
 def fill_schema(message: Message, schema: dict[str, Any]) -> None:
     if "$ref" in schema:
-        setattr(message, "_ref", schema["$ref"])
+        message._ref = schema["$ref"]
     for key in ("format", "title", "description"):
         if key in schema:
             setattr(message, key, schema[key])

@@ -18,7 +18,7 @@ Each row also carries the object, as `?includeObject=` asks: `None`, `Metadata`
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from apiserver.table_helpers import Column, Printer
@@ -106,7 +106,7 @@ def to_table(rt: ResourceType, objects: list[dict], *, table_version: str,
     if include_object not in INCLUDE_OBJECT_POLICIES:
         include_object = "Metadata"
     printer = printer_for(rt)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return {
         "kind": "Table",
         "apiVersion": f"{TABLE_GROUP}/{table_version}",

@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-from minikube_py import log
-from minikube_py.client.config import ClientConfig
-from minikube_py.component_base import (CONTEXT_SETTINGS, DURATION, LeaderElectionConfiguration, client_options,
-                                        leader_election_options, verbosity_option)
-
-from controllers.config import (ControllerManagerConfiguration, NodeIPAMControllerConfiguration,
-                                NodeLifecycleControllerConfiguration)
+from controllers.config import (
+    ControllerManagerConfiguration,
+    NodeIPAMControllerConfiguration,
+    NodeLifecycleControllerConfiguration,
+)
 from controllers.manager import LEASE_NAME, ControllerManager, ManagerOptions
 from controllers.registry import load_all, select
+from minikube_py import log
+from minikube_py.client.config import ClientConfig
+from minikube_py.component_base import (
+    CONTEXT_SETTINGS,
+    DURATION,
+    LeaderElectionConfiguration,
+    client_options,
+    leader_election_options,
+    verbosity_option,
+)
 
 KNOWN = load_all()
 IPAM, LIFECYCLE = NodeIPAMControllerConfiguration(), NodeLifecycleControllerConfiguration()

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from controllers.base import Controller, Obj, register
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import RESOURCES, ResourceType, by_kind
 from minikube_py.client.informer import SharedInformer
 from minikube_py.client.store import key_of, split_key
-
-from controllers.base import Controller, Obj, register
 
 ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"
 SKIPPED = {"events"}

@@ -13,15 +13,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from controllers.base import Controller, ControllerContext
+from controllers.config import ControllerManagerConfiguration
+from controllers.registry import load_all
 from minikube_py.client.config import ClientConfig
 from minikube_py.client.events import EventRecorder
 from minikube_py.client.informer import SharedInformerFactory
 from minikube_py.client.rest import ApiClient
 from minikube_py.component_base import LeaderElectionConfiguration
-
-from controllers.base import Controller, ControllerContext
-from controllers.config import ControllerManagerConfiguration
-from controllers.registry import load_all
 
 log = logging.getLogger("controller-manager")
 

@@ -128,11 +128,14 @@ async def delete_quietly(client: Any, name: str) -> None:
 
 def deletion_conditions(leftovers: Leftovers) -> list[Obj]:
     """The five conditions Kubernetes keeps on a Terminating namespace."""
-    remaining = ", ".join(f"{name} has {count} resource instances" for name, count in sorted(leftovers.remaining.items()))
-    finalizers = ", ".join(f"{name} in {count} resource instances" for name, count in sorted(leftovers.finalizers.items()))
+    remaining = ", ".join(f"{name} has {count} resource instances"
+                          for name, count in sorted(leftovers.remaining.items()))
+    finalizers = ", ".join(f"{name} in {count} resource instances"
+                           for name, count in sorted(leftovers.finalizers.items()))
     failures = "; ".join(leftovers.failures)
     return [
-        condition("NamespaceDeletionDiscoveryFailure", False, "ResourcesDiscovered", "All resources successfully discovered"),
+        condition("NamespaceDeletionDiscoveryFailure", False, "ResourcesDiscovered",
+                  "All resources successfully discovered"),
         condition("NamespaceDeletionGroupVersionParsingFailure", False, "ParsedGroupVersions",
                   "All legacy kube types successfully parsed"),
         condition("NamespaceDeletionContentFailure", bool(failures), "ContentDeletionFailed" if failures

@@ -32,10 +32,9 @@ import asyncio
 import ipaddress
 from typing import Any
 
-from minikube_py.api.errors import ApiError
-
 from controllers.base import Controller, ControllerContext, Obj, object_key, register, split_key
 from controllers.config import NodeIPAMControllerConfiguration
+from minikube_py.api.errors import ApiError
 
 DEFAULT_CLUSTER_CIDR = NodeIPAMControllerConfiguration.cluster_cidr
 DEFAULT_NODE_MASK = NodeIPAMControllerConfiguration.node_cidr_mask_size

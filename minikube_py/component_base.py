@@ -31,8 +31,8 @@ import functools
 import re
 import socket
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click

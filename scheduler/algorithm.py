@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from scheduler.framework import CycleState, FilterPlugin, Framework, Snapshot, Status
 from scheduler.nodeinfo import NodeInfo

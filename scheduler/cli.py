@@ -25,8 +25,13 @@ import click
 
 from minikube_py import log as mklog
 from minikube_py.client.config import ClientConfig
-from minikube_py.component_base import (CONTEXT_SETTINGS, LeaderElectionConfiguration, client_options,
-                                        leader_election_options, verbosity_option)
+from minikube_py.component_base import (
+    CONTEXT_SETTINGS,
+    LeaderElectionConfiguration,
+    client_options,
+    leader_election_options,
+    verbosity_option,
+)
 from scheduler.config import ConfigError as SchedulerConfigError
 from scheduler.config import SchedulerConfig
 from scheduler.config import load_config as load_scheduler_config

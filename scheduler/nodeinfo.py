@@ -14,7 +14,8 @@ are not, and the filters that only look at those things are skipped on them
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set as AbstractSet
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from minikube_py.api.conditions import find_condition

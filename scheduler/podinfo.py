@@ -6,8 +6,9 @@ the filters run thousands of times per scheduling decision.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from minikube_py.api.selectors import NOTHING, LabelSelector, SelectorError, label_selector_from_dict
 from scheduler.resources import Resource, non_zero_requests, pod_requests
@@ -24,7 +25,7 @@ class AffinityTerm:
     topology_key: str
     weight: int = 0                         # only for preferred terms
 
-    def matches(self, pod: "PodInfo") -> bool:
+    def matches(self, pod: PodInfo) -> bool:
         in_namespace = self.namespaces is None or pod.namespace in self.namespaces
         return in_namespace and self.selector.matches(pod.labels)
 

@@ -20,8 +20,8 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from scheduler.podinfo import PodInfo
 

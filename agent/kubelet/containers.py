@@ -129,7 +129,7 @@ class ContainerStarter:
                     max(grace_seconds, 0.1))
                 if not outcome.ok:
                     self.services.events.warning(pod, "FailedPreStopHook", outcome.message)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.info("preStop hook of %s ran out the grace period", record.name)
         remaining = max(0, round(deadline - time.monotonic()))
         await self.services.runtime.stop_container(record.id, remaining)

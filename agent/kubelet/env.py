@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from minikube_py.api.quantity import cpu_millis, memory_bytes
 

@@ -14,10 +14,6 @@ import asyncio
 import logging
 from typing import Any
 
-from minikube_py.client.event_sink import EventSink
-from minikube_py.client.events import EventRecorder
-from minikube_py.client.informer import SharedInformer
-
 from agent.kubelet.config import KubeletConfig
 from agent.kubelet.lease import NodeLease
 from agent.kubelet.node_status import NodeStatusReporter
@@ -28,6 +24,9 @@ from agent.kubelet.runtime.types import ContainerRecord, Runtime
 from agent.kubelet.services import Services
 from agent.kubelet.status import StatusManager
 from agent.kubelet.volumes import VolumeManager
+from minikube_py.client.event_sink import EventSink
+from minikube_py.client.events import EventRecorder
+from minikube_py.client.informer import SharedInformer
 
 log = logging.getLogger("agent.kubelet")
 
@@ -100,7 +99,7 @@ class Kubelet:
         await self.pod_workers.stop()
         try:
             await asyncio.wait_for(self.services.events.drain(), 2.0)   # the last Events, if the API answers
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await self.services.events.stop()
         await self.runtime.close()

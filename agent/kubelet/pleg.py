@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from agent.kubelet.runtime.types import ContainerRecord, Runtime
 

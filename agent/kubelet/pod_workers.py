@@ -19,10 +19,9 @@ import asyncio
 import logging
 from typing import Any
 
-from minikube_py.api.errors import ApiError
-
 from agent.kubelet.services import Services
 from agent.kubelet.sync import PodSync
+from minikube_py.api.errors import ApiError
 
 log = logging.getLogger("agent.podworkers")
 
@@ -72,7 +71,7 @@ class PodWorker:
                     delay = min(0.5 * 2 ** failures, 30.0)
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=max(delay, 0.05))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     @property

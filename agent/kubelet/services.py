@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minikube_py.api.errors import ApiError
-from minikube_py.client.event_sink import EventSink
-
 from agent.kubelet.config import KubeletConfig
 from agent.kubelet.runtime.network import NetworkPlugin
 from agent.kubelet.runtime.types import Runtime
 from agent.kubelet.status import StatusManager
 from agent.kubelet.volumes import VolumeManager
+from minikube_py.api.errors import ApiError
+from minikube_py.client.event_sink import EventSink
 
 _PLURALS = {"configmap": "configmaps", "secret": "secrets"}
 

@@ -25,7 +25,6 @@ from agent.kubelet import atomic_writer
 from agent.kubelet.env import Getter, field_ref
 from agent.kubelet.runtime.types import Mount
 
-
 API_DATA_PLUGINS = ("configmap", "secret", "downward-api")     # the directories _project writes
 
 

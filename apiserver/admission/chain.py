@@ -12,8 +12,8 @@ an unknown name, or a name in both, is an error at start-up.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..storage import Store
 from ..watchcache import WatchCache

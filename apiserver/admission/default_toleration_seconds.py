@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .interfaces import CREATE, Attributes, MutatingPlugin
-
 from minikube_py.api.taints import NOT_READY as NOT_READY_TAINT
 from minikube_py.api.taints import UNREACHABLE as UNREACHABLE_TAINT
+
+from .interfaces import CREATE, Attributes, MutatingPlugin
 
 DEFAULT_SECONDS = 300
 

@@ -8,7 +8,7 @@ the shortcut kube-scheduler takes too.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from scheduler.framework import MAX_NODE_SCORE, NODE_ADD, NODE_UPDATE, POD_DELETE, CycleState, ScorePlugin
 from scheduler.nodeinfo import NodeInfo

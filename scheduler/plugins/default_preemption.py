@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from minikube_py.api.errors import ApiError
 from minikube_py.client.event_sink import EventSink
@@ -173,7 +174,7 @@ class _Reversed:
     """Orders strings backwards, so `min` picks the latest time."""
     value: str
 
-    def __lt__(self, other: "_Reversed") -> bool:
+    def __lt__(self, other: _Reversed) -> bool:
         return self.value > other.value
 
 

@@ -8,7 +8,7 @@ container (kube-scheduler's thresholds).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from scheduler.framework import MAX_NODE_SCORE, SKIP, CycleState, ScorePlugin, Snapshot, Status
 from scheduler.nodeinfo import NodeInfo, normalized_image_name

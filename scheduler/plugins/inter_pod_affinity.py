@@ -21,11 +21,24 @@ min..max to 0..100.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from scheduler.framework import (MAX_NODE_SCORE, NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE, POD_UPDATE, SKIP,
-                                 CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, unresolvable,
-                                 unschedulable)
+from scheduler.framework import (
+    MAX_NODE_SCORE,
+    NODE_ADD,
+    NODE_UPDATE,
+    POD_ADD,
+    POD_DELETE,
+    POD_UPDATE,
+    SKIP,
+    CycleState,
+    FilterPlugin,
+    ScorePlugin,
+    Snapshot,
+    Status,
+    unresolvable,
+    unschedulable,
+)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import AffinityTerm, PodInfo
 

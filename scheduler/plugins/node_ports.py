@@ -5,8 +5,17 @@ they bind different specific host IPs (0.0.0.0 conflicts with every IP).
 """
 from __future__ import annotations
 
-from scheduler.framework import (NODE_ADD, NODE_UPDATE, POD_DELETE, SKIP, CycleState, FilterPlugin, Snapshot,
-                                 Status, unschedulable)
+from scheduler.framework import (
+    NODE_ADD,
+    NODE_UPDATE,
+    POD_DELETE,
+    SKIP,
+    CycleState,
+    FilterPlugin,
+    Snapshot,
+    Status,
+    unschedulable,
+)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import HostPort, PodInfo
 

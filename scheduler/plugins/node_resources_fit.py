@@ -12,10 +12,20 @@ Scoring counts containers without requests as 100m CPU / 200Mi, as kube-schedule
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from scheduler.framework import (MAX_NODE_SCORE, NODE_ADD, NODE_UPDATE, POD_DELETE, CycleState, FilterPlugin,
-                                 ScorePlugin, Snapshot, Status, unschedulable)
+from scheduler.framework import (
+    MAX_NODE_SCORE,
+    NODE_ADD,
+    NODE_UPDATE,
+    POD_DELETE,
+    CycleState,
+    FilterPlugin,
+    ScorePlugin,
+    Snapshot,
+    Status,
+    unschedulable,
+)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.podinfo import PodInfo
 from scheduler.resources import CPU, EPHEMERAL_STORAGE, MEMORY

@@ -34,12 +34,26 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from minikube_py.api.selectors import LabelSelector
-from scheduler.framework import (MAX_NODE_SCORE, NODE_ADD, NODE_UPDATE, POD_ADD, POD_DELETE, POD_UPDATE, SKIP,
-                                 CycleState, FilterPlugin, ScorePlugin, Snapshot, Status, unresolvable,
-                                 unschedulable)
+from scheduler.framework import (
+    MAX_NODE_SCORE,
+    NODE_ADD,
+    NODE_UPDATE,
+    POD_ADD,
+    POD_DELETE,
+    POD_UPDATE,
+    SKIP,
+    CycleState,
+    FilterPlugin,
+    ScorePlugin,
+    Snapshot,
+    Status,
+    unresolvable,
+    unschedulable,
+)
 from scheduler.nodeinfo import NodeInfo
 from scheduler.plugins.node_affinity import required_matcher
 from scheduler.podinfo import PodInfo, SpreadConstraint

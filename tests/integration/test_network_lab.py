@@ -30,7 +30,6 @@ from pyroute2 import netns as pynetns
 from agent.dns.records import ClusterZone, informer_lookup
 from agent.dns.server import DnsServer
 from agent.network import PodNetwork
-from minikube_py.netns import open_iproute
 from agent.network.node_sync import NodeNetworkController
 from agent.network.resolv import write_resolv_conf
 from agent.network.routes import RTPROT_HOSTGW, current_routes
@@ -39,6 +38,7 @@ from agent.proxy.model import Endpoint, ServicePort
 from agent.proxy.proxier import Proxier
 from minikube_py.client import ApiClient, load_config
 from minikube_py.client.informer import SharedInformer, SharedInformerFactory
+from minikube_py.netns import open_iproute
 from minikube_py.testing import eventually
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from minikube_py.client.informer import SharedInformer
-
 from agent.kubelet.runtime.types import ContainerRecord, PodRef
+from minikube_py.client.informer import SharedInformer
 
 READY_WAIT = 30.0       # seconds a sandbox waits for the node's podCIDR before its sync fails
 

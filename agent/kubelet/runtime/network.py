@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from agent.network.resolv import NODE_RESOLV_CONF
-
 from agent.kubelet.runtime.types import ContainerRecord, PodRef
+from agent.network.resolv import NODE_RESOLV_CONF
 
 
 class NetworkPlugin(Protocol):

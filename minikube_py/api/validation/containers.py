@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .env import validate_env, validate_env_from
-from .field import (Cause, child, duplicate, forbidden, invalid, not_supported, required,
-                    required_one_of)
+from .field import Cause, child, duplicate, forbidden, invalid, not_supported, required, required_one_of
 from .names import check, dns1123_label_problems, port_name_problems
 from .network import port_number_errors
 from .probes import validate_lifecycle, validate_probe

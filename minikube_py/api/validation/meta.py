@@ -10,8 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from .field import Cause, child, forbidden, immutable, invalid, required, too_long
-from .names import (Syntax, as_generate_name_prefix, check, dns1123_label_problems, label_value_problems,
-                    qualified_name_problems)
+from .names import (
+    Syntax,
+    as_generate_name_prefix,
+    check,
+    dns1123_label_problems,
+    label_value_problems,
+    qualified_name_problems,
+)
 from .shapes import as_list, as_str_map, get_bool, get_list, get_required_str, get_str, objects_in, strings_in
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024

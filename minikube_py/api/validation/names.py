@@ -113,7 +113,8 @@ def qualified_name_problems(value: str) -> list[str]:
     elif len(name) > QUALIFIED_NAME_MAX:
         problems.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
     if not _is_qualified_name(name):
-        problems.append("name part " + regex_error(_QUALIFIED_NAME_MSG, _QUALIFIED_NAME, "MyName", "my.name", "123-abc"))
+        problems.append("name part "
+                        + regex_error(_QUALIFIED_NAME_MSG, _QUALIFIED_NAME, "MyName", "my.name", "123-abc"))
     return problems
 
 

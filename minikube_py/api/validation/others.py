@@ -46,8 +46,9 @@ def _validate_endpoint_address(address: dict[str, Any], path: str) -> list[Cause
     errs = ip_errors(child(path, "ip"), address.get("ip"), required_value=True)
     ip = parse_ip(address.get("ip"))
     if ip is not None and _is_special(ip):
-        errs.append(invalid(child(path, "ip"), address["ip"], "may not be in the loopback range (127.0.0.0/8, ::1/128), "
-                                                              "the link-local range or a multicast range"))
+        errs.append(invalid(child(path, "ip"), address["ip"],
+                            "may not be in the loopback range (127.0.0.0/8, ::1/128), "
+                            "the link-local range or a multicast range"))
     errs += check(child(path, "hostname"), address.get("hostname"), dns1123_label_problems)
     errs += check(child(path, "nodeName"), address.get("nodeName"), dns1123_subdomain_problems)
     get_object(address, "targetRef", path, errs)

@@ -94,7 +94,8 @@ def _validate_dns(spec: dict[str, Any], path: str) -> list[Cause]:
                                  "must provide at least one DNS nameserver when `dnsPolicy` is None"))
     nameservers_path = child(config_path, "nameservers")
     if len(nameservers) > MAX_DNS_NAMESERVERS:
-        errs.append(invalid(nameservers_path, nameservers, f"must not have more than {MAX_DNS_NAMESERVERS} nameservers"))
+        errs.append(invalid(nameservers_path, nameservers,
+                            f"must not have more than {MAX_DNS_NAMESERVERS} nameservers"))
     for item_path, nameserver in strings_in(nameservers, nameservers_path, errs):
         errs += ip_errors(item_path, nameserver, required_value=True)
     searches_path = child(config_path, "searches")

@@ -21,7 +21,8 @@ from .field import Cause, at_least, child, invalid, one_of, required, required_o
 from .others import timestamp_errors
 from .selectors import validate_label_selector
 from .shapes import get_int, get_int_or_str, get_list, get_object, get_str, objects_in
-from .workloads import _int_or_percent_errors as int_or_percent_errors, _percent as percent
+from .workloads import _int_or_percent_errors as int_or_percent_errors
+from .workloads import _percent as percent
 
 BUDGET_FIELDS = ("minAvailable", "maxUnavailable")
 UNHEALTHY_POD_EVICTION_POLICIES = ("IfHealthyBudget", "AlwaysAllow")

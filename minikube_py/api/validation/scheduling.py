@@ -63,7 +63,8 @@ def _validate_toleration(toleration: dict[str, Any], path: str) -> list[Cause]:
         errs.append(invalid(operator_path, operator, "operator must be Exists when `key` is empty, "
                                                      "which means \"match all values and all keys\""))
     if seconds is not None and effect != "NoExecute":
-        errs.append(invalid(child(path, "effect"), effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+        errs.append(invalid(child(path, "effect"), effect,
+                            "effect must be 'NoExecute' when `tolerationSeconds` is set"))
     if operator == "Equal":
         errs += [invalid(operator_path, value, problem) for problem in label_value_problems(value)]
     elif operator == "Exists":

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .containers import PROTOCOLS
-from .field import (Cause, child, duplicate, forbidden, immutable, in_range, invalid, one_of, required,
-                    required_one_of)
+from .field import Cause, child, duplicate, forbidden, immutable, in_range, invalid, one_of, required, required_one_of
 from .meta import validate_labels
 from .names import check, dns1123_label_problems, dns1123_subdomain_problems
 from .network import ip_errors, ipv4_errors, port_number_errors, port_number_or_name_errors

@@ -12,7 +12,7 @@ on stderr and the command exits 1 at the end.
 from __future__ import annotations
 
 import copy
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import click
 
@@ -20,10 +20,23 @@ from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
 from minikube_py.cli.mkctl_cmds.errors import CliError, server_error
 from minikube_py.cli.mkctl_cmds.manifests import Manifest, read_manifests
-from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
-                                                qualified_kind, resource_type, type_and_names, warn)
-from minikube_py.cli.mkctl_cmds.three_way import (LAST_APPLIED, last_applied, strategies_for,
-                                                  three_way_patch, with_last_applied)
+from minikube_py.cli.mkctl_cmds.runtime import (
+    Session,
+    command_runner,
+    global_options,
+    object_ref,
+    qualified_kind,
+    resource_type,
+    type_and_names,
+    warn,
+)
+from minikube_py.cli.mkctl_cmds.three_way import (
+    LAST_APPLIED,
+    last_applied,
+    strategies_for,
+    three_way_patch,
+    with_last_applied,
+)
 
 filename_option = click.option("-f", "--filename", "filenames", multiple=True,
                                help="A manifest file, a directory of them, or - for stdin.")

@@ -16,11 +16,18 @@ import click
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
+from minikube_py.cli.mkctl_cmds.duration import DURATION
 from minikube_py.cli.mkctl_cmds.errors import CliError, server_error
 from minikube_py.cli.mkctl_cmds.output import print_objects, print_table
-from minikube_py.cli.mkctl_cmds.duration import DURATION
-from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, discovery_order, global_options,
-                                                resource_type, split_type_name, warn)
+from minikube_py.cli.mkctl_cmds.runtime import (
+    Session,
+    command_runner,
+    discovery_order,
+    global_options,
+    resource_type,
+    split_type_name,
+    warn,
+)
 from minikube_py.cli.mkctl_cmds.tables import PrintedTable, TableOptions, merge_tables, render
 
 

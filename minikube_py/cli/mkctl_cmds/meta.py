@@ -17,8 +17,15 @@ import click
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import ResourceType
 from minikube_py.cli.mkctl_cmds.errors import CliError, server_error
-from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
-                                                resource_type, type_and_names, warn)
+from minikube_py.cli.mkctl_cmds.runtime import (
+    Session,
+    command_runner,
+    global_options,
+    object_ref,
+    resource_type,
+    type_and_names,
+    warn,
+)
 
 
 def split_changes(args: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str], list[str]]:

@@ -23,8 +23,8 @@ import click
 
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import known, lookup
-from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.duration import DURATION
+from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, resource_type, warn
 
 NODES = known("nodes")

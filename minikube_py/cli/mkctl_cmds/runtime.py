@@ -13,14 +13,15 @@ import asyncio
 import functools
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import click
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import RESOURCES, GROUP_VERSIONS, ResourceType, lookup
+from minikube_py.api.resources import GROUP_VERSIONS, RESOURCES, ResourceType, lookup
 from minikube_py.cli.mkctl_cmds.errors import CliError, connection_refused, server_error
 from minikube_py.client.config import ClientConfig, ConfigError, load_config
 from minikube_py.client.rest import ApiClient, ResourceClient

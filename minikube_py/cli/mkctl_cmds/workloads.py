@@ -15,8 +15,7 @@ import click
 
 from minikube_py.api.resources import known
 from minikube_py.cli.mkctl_cmds.errors import CliError
-from minikube_py.cli.mkctl_cmds.runtime import (Session, command_runner, global_options, object_ref,
-                                                type_and_names)
+from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, object_ref, type_and_names
 
 PODS = known("pods")
 
