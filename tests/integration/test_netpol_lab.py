@@ -114,9 +114,9 @@ async def lab(apiserver, wires: PolicyLab) -> AsyncIterator[PolicyLab]:
                                         (node1, "a-client", "a", {"app": "client"}),
                                         (node2, "b-client", "b", {"app": "client"}),
                                         (node2, "a-other", "a", {"app": "other"})):
-            await lab.add_api_pod(node, name, namespaces[key], labels)   # type: ignore[arg-type]
+            await lab.add_api_pod(node, name, namespaces[key], labels)
         for node in lab.nodes:
-            lab.start_agent(node)    # type: ignore[arg-type]
+            lab.start_agent(node)
         yield lab
     finally:
         for node in lab.nodes:

@@ -16,7 +16,7 @@ class Recorder(MutatingPlugin, ValidatingPlugin):
     """Writes '<name>.admit' / '<name>.validate' into a shared log; refuses when told to."""
 
     def __init__(self, name: str, log: list[str], refuse_in: str = "") -> None:
-        self.name = name          # type: ignore[misc]   (a class attribute in real plugins)
+        self.name = name  # type: ignore[misc]  # a class attribute in real plugins
         self.log, self.refuse_in = log, refuse_in
 
     async def admit(self, attributes: Attributes) -> None:
@@ -84,7 +84,7 @@ def test_an_unknown_name_is_a_usage_error_of_the_command_line() -> None:
 def test_new_chain_builds_the_enabled_plugins_in_order() -> None:
     log: list[str] = []
     factories = {name: (lambda ctx, name=name: Recorder(name, log)) for name in ("A", "B", "C")}
-    context = PluginContext(store=None, cache=None, options=AdmissionOptions(disable_plugins=("B",)))  # type: ignore[arg-type]
+    context = PluginContext(store=None, cache=None, options=AdmissionOptions(disable_plugins=("B",)))
     chain = new_chain(context, factories, default_on=frozenset({"A", "B", "C"}))
     assert chain.names == ["A", "C"]
 
@@ -126,11 +126,11 @@ def test_forbidden_names_the_generate_name_before_a_name_exists() -> None:
 
 
 def test_the_real_plugins_are_what_their_names_say() -> None:
-    context = PluginContext(store=None, cache=None, options=AdmissionOptions(  # type: ignore[arg-type]
+    context = PluginContext(store=None, cache=None, options=AdmissionOptions(
         default_not_ready_toleration_seconds=7))
     chain = new_chain(context)
     assert chain.names == list(ORDERED_PLUGINS)
     assert all(isinstance(p, Plugin) for p in chain.plugins)
     assert [p.name for p in chain.mutating] == ["NamespaceLifecycle", "Priority", "DefaultTolerationSeconds"]
     assert [p.name for p in chain.validating] == ["Priority"]          # one default PriorityClass at most
-    assert chain.plugins[2].not_ready_seconds == 7                      # type: ignore[attr-defined]
+    assert chain.plugins[2].not_ready_seconds == 7

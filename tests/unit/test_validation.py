@@ -373,7 +373,7 @@ def test_wrong_types_name_the_field(path: tuple[Any, ...], value: Any, field: st
 
 
 def test_object_that_is_not_an_object() -> None:
-    assert found(validate(resource_type("Pod"), ["not", "a", "pod"])) == {("", "FieldValueInvalid")}  # type: ignore[arg-type]
+    assert found(validate(resource_type("Pod"), ["not", "a", "pod"])) == {("", "FieldValueInvalid")}
 
 
 def test_deeply_nested_input_is_refused_not_crashed() -> None:

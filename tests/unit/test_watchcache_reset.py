@@ -87,7 +87,7 @@ def lines(watcher: Any) -> list[Any]:
 
 
 def test_an_update_or_delete_without_its_previous_value_is_refused_not_guessed() -> None:
-    cache = WatchCache(FakeStore(FakeClient([]), {}, 1))    # type: ignore[arg-type]
+    cache = WatchCache(FakeStore(FakeClient([]), {}, 1))
     created = Event(rpc.Event.PUT, kv("configmaps/a/x", b"{}", create=7, mod=7), None)
     decoded = cache.decode(created)
     assert decoded is not None and decoded[1].type == "ADDED"   # a create has no previous value
@@ -103,7 +103,7 @@ async def test_a_lost_delete_restarts_the_cache_from_a_fresh_read() -> None:
     lost_delete = Event(rpc.Event.DELETE, kv("namespaces/gone", mod=11), None)
     client = FakeClient([ScriptedStream([lost_delete])])
     store = FakeStore(client, {"gone": ns_value("gone")}, revision=10)
-    cache = WatchCache(store)    # type: ignore[arg-type]
+    cache = WatchCache(store)
     await cache.start()
     watcher = cache.watch(CM, lambda obj: True, after_revision=10)
     assert "gone" in cache.namespaces
@@ -130,7 +130,7 @@ async def test_a_lost_event_does_not_count_as_applied() -> None:
     lost_update = Event(rpc.Event.PUT, kv("namespaces/x", ns_value("x", "Terminating"), create=5, mod=11), None)
     client = FakeClient([ScriptedStream([lost_update])])
     store = FakeStore(client, {"x": ns_value("x")}, revision=10)
-    cache = WatchCache(store)    # type: ignore[arg-type]
+    cache = WatchCache(store)
     await cache.start()
     store.namespaces, store.revision = {"x": ns_value("x", "Terminating")}, 11
     try:
