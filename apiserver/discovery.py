@@ -61,6 +61,9 @@ SUBRESOURCES: dict[str, Subresource] = {
     "scale": Subresource(("get", "patch", "update"), kind="Scale", group="autoscaling", version="v1"),
     "binding": Subresource(("create",), kind="Binding"),
     "log": Subresource(("get",)),
+    "exec": Subresource(("create", "get"), kind="PodExecOptions"),
+    "attach": Subresource(("create", "get"), kind="PodAttachOptions"),
+    "portforward": Subresource(("create", "get"), kind="PodPortForwardOptions"),
     "finalize": Subresource(("update",)),
     "eviction": Subresource(("create",), kind="Eviction", group="policy", version="v1"),
 }

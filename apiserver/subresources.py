@@ -11,6 +11,8 @@
   `spec.finalizers` once the namespace is empty.
 - `log` (pods): proxied to the node agent that runs the pod.
 - `eviction` (pods): a delete that honours PodDisruptionBudgets (eviction.py).
+- `exec`, `attach`, `portforward` (pods): upgraded connections proxied to the
+  node agent (streaming.py).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from minikube_py.api import errors, times
 from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
-from . import objectmeta
+from . import objectmeta, streaming
 from .apply import field_manager, recorder
 from .deletion import Deleter
 from .eviction import Evictions
@@ -75,6 +77,7 @@ class Subresources:
             ("scale", "PUT"): self.update_scale, ("scale", "PATCH"): self.patch_scale,
             ("binding", "POST"): self.bind, ("finalize", "PUT"): self.finalize, ("log", "GET"): self.log,
             ("eviction", "POST"): self.evictions.evict,
+            **{(stream, method): self.stream for stream in streaming.AGENT_PATHS for method in ("GET", "POST")},
         }.get((info.subresource or "", request.method))
         if handler is None:
             raise errors.method_not_allowed(f"{request.method} is not supported on "
@@ -181,6 +184,9 @@ class Subresources:
         url = await self._agent_url(spec["nodeName"], f"/containerLogs/{info.namespace}/{info.name}/{container}")
         params = {k: v for k, v in request.query.items() if k in LOG_PARAMS}
         return await self._proxy(request, url, params)
+
+    async def stream(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+        return await streaming.serve(request, info, self.store, self._agent_url)
 
     async def _agent_url(self, node_name: str, path: str) -> str:
         node = await self.store.get(NODES, None, node_name)

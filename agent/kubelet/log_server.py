@@ -3,6 +3,7 @@
     GET /containerLogs/{namespace}/{pod}/{container}?follow=&tailLines=&timestamps=&previous=
     GET /healthz
     GET /pods                 the pods this agent runs (as kubelet's read-only /pods)
+    /exec, /attach, /run, /portForward   kubelet's streaming server (agent/kubelet/streaming)
 
 The API server's pods/log proxies here. `previous` reads the container before
 the current one, which the pod worker keeps for exactly this reason. One server
@@ -16,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from agent.kubelet.kubelet import Kubelet
+from agent.kubelet.streaming.server import StreamingServer
 from agent.kubelet.sync import history_by_name
 from agent.kubelet.runtime.types import KIND_APP, KIND_INIT
 
@@ -31,6 +33,7 @@ class LogServer:
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_get("/pods", self.pods)
         self.app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self.container_logs)
+        StreamingServer(self._find).register(self.app)      # /exec, /attach, /run, /portForward
         self.runner: web.AppRunner | None = None
 
     async def start(self) -> None:

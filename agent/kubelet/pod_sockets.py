@@ -13,7 +13,8 @@ import socket
 from minikube_py.netns import tcp_socket_in
 
 
-async def _connected(netns_path: str, host: str, port: int) -> socket.socket:
+async def connected_socket(netns_path: str, host: str, port: int) -> socket.socket:
+    """A socket of the namespace at `netns_path`, connected to host:port (from inside it)."""
     loop = asyncio.get_running_loop()
     sock = await loop.run_in_executor(None, tcp_socket_in, netns_path)
     try:
@@ -26,7 +27,7 @@ async def _connected(netns_path: str, host: str, port: int) -> socket.socket:
 
 async def tcp_connect(netns_path: str, host: str, port: int, timeout: float) -> None:
     """Succeeds when something accepts a TCP connection (kubelet's tcpSocket probe)."""
-    sock = await asyncio.wait_for(_connected(netns_path, host, port), timeout)
+    sock = await asyncio.wait_for(connected_socket(netns_path, host, port), timeout)
     sock.close()
 
 
@@ -34,7 +35,7 @@ async def http_get(netns_path: str, host: str, port: int, path: str, headers: li
                    timeout: float) -> int:
     """The HTTP status code of GET http://host:port/path, asked from inside the namespace."""
     async def ask() -> int:
-        sock = await _connected(netns_path, host, port)
+        sock = await connected_socket(netns_path, host, port)
         reader, writer = await asyncio.open_connection(sock=sock)
         try:
             lines = [f"GET {path} HTTP/1.0", f"Host: {host}:{port}", "User-Agent: kube-probe/minikube-py"]

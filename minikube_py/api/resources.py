@@ -55,7 +55,8 @@ RESOURCES: tuple[ResourceType, ...] = (
     # core/v1
     ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize"),
                  verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
-    ResourceType("", "v1", "Pod", "pods", True, ("po",), ("status", "binding", "log", "eviction"), _WORKLOAD),
+    ResourceType("", "v1", "Pod", "pods", True, ("po",),
+                 ("status", "binding", "log", "eviction", "exec", "attach", "portforward"), _WORKLOAD),
     ResourceType("", "v1", "Node", "nodes", False, ("no",), ("status",)),
     ResourceType("", "v1", "Service", "services", True, ("svc",), ("status",), _WORKLOAD,
                  verbs=("create", "delete", "get", "list", "patch", "update", "watch")),

@@ -1,0 +1,110 @@
+"""What the streaming tests share: one agent on real Docker, a namespace, pods to exec into and forward to.
+
+Module-scoped (starting an agent and its pods takes seconds): each test module
+that imports these fixtures gets its own node and namespace, removed at the
+end whatever happens. Clients under test: kubectl 1.20 (SPDY), the current
+kubectl (WebSocket, SPDY inside WebSocket for port-forward) and the official
+Python client (`kubernetes.stream`).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from kubernetes import client as k8s
+
+from tests.agent_harness import FOREVER, IMAGE, Agent, remove_node_containers
+from tests.conftest import ROOT
+
+KUBECTLS = {"1.20": ROOT / ".run/tools/usr/bin/kubectl", "1.33": ROOT / ".run/tools/kubectl-1.33/kubectl"}
+BIG_FILE_MB = 4
+ECHO_PORT, HTTP_PORT = 9000, 8080
+
+# The web pod: an echo server (busybox nc, persistent) and httpd serving a few MB of random bytes.
+WEB_SCRIPT = (f"mkdir -p /www && dd if=/dev/urandom of=/www/big bs=1048576 count={BIG_FILE_MB} 2>/dev/null && "
+              f"echo hello-from-pod > /www/index.html && httpd -p {HTTP_PORT} -h /www && "
+              f"nc -ll -p {ECHO_PORT} -e cat & " + FOREVER)
+
+
+def kubectl_binary(version: str) -> str:
+    path = KUBECTLS[version]
+    if not path.exists():
+        pytest.skip(f"kubectl {version} is not installed at {path} (scripts/setup.sh installs it)")
+    return str(path)
+
+
+def poll(check, what: str, timeout: float = 60.0, pause: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(pause)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+class Lab:
+    def __init__(self, apiserver: Any, agent: Agent, namespace: str, tmp: Path) -> None:
+        self.apiserver, self.agent, self.ns, self.tmp = apiserver, agent, namespace, tmp
+        configuration = k8s.Configuration(host=apiserver.url)
+        self.api_client = k8s.ApiClient(configuration)
+        self.core = k8s.CoreV1Api(self.api_client)
+
+    def kubectl(self, version: str, *args: str, input: bytes | None = None, timeout: float = 60,
+                **kw: Any) -> subprocess.CompletedProcess:
+        return subprocess.run([kubectl_binary(version), "--server", self.apiserver.url, "-n", self.ns,
+                               "--cache-dir", str(self.tmp / f"cache-{version}"), *args], input=input,
+                              capture_output=True, timeout=timeout,
+                              env={"HOME": str(self.tmp), "PATH": "/usr/bin:/bin"}, **kw)
+
+    def create_pod(self, name: str, containers: list[dict], annotations: dict[str, str] | None = None,
+                   **spec: Any) -> None:
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "annotations": annotations or {}},
+                "spec": {"nodeName": self.agent.node, "containers": containers,
+                         "terminationGracePeriodSeconds": 2, **spec}}
+        self.core.create_namespaced_pod(self.ns, body)
+
+    def wait_phase(self, name: str, phase: str = "Running") -> None:
+        poll(lambda: self.core.read_namespaced_pod(name, self.ns).status.phase == phase,
+             f"pod {name} {phase}\n{self.agent.log_tail()}")
+
+    def agent_debug(self) -> dict[str, int]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.agent.port}/debug/streams", timeout=5) as response:
+            return json.loads(response.read())
+
+
+def sh(name: str, script: str, **extra: Any) -> dict:
+    return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
+
+
+@pytest.fixture(scope="module")
+def lab(apiserver, docker_client) -> Iterator[Lab]:
+    suffix = uuid.uuid4().hex[:6]
+    root = Path(tempfile.mkdtemp(prefix="mk-stream-"))
+    agent = Agent(apiserver.url, f"stream-{suffix}", str(root))
+    agent.start()
+    lab = Lab(apiserver, agent, f"stream-{suffix}", root)
+    try:
+        lab.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": lab.ns}})
+        lab.create_pod("shell", [sh("main", FOREVER)])
+        lab.create_pod("web", [sh("web", WEB_SCRIPT)])
+        lab.wait_phase("shell")
+        lab.wait_phase("web")
+        yield lab
+    finally:
+        agent.stop()
+        remove_node_containers(docker_client, agent.node)
+        try:
+            lab.core.delete_namespace(lab.ns)
+        except k8s.ApiException:
+            pass
+        lab.api_client.close()
+        shutil.rmtree(root, ignore_errors=True)
