@@ -259,8 +259,8 @@ class Session:
         except ProtocolError as e:
             log.info("SPDY protocol error from the client: %s", e)
             await self.go_away(GOAWAY_PROTOCOL_ERROR)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass           # the client went away
+        except (asyncio.IncompleteReadError, ConnectionError) as e:
+            log.debug("SPDY session ended: %r", e)           # the client went away
         finally:
             self.closed.set()
             for stream in self.streams.values():

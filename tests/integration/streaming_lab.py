@@ -58,18 +58,27 @@ class Lab:
         self.api_client = k8s.ApiClient(configuration)
         self.core = k8s.CoreV1Api(self.api_client)
 
+    @property
+    def env(self) -> dict[str, str]:
+        return {"HOME": str(self.tmp), "PATH": "/usr/bin:/bin", "TERM": "xterm"}
+
+    def kubectl_argv(self, version: str, *args: str) -> list[str]:
+        return [kubectl_binary(version), "--server", self.apiserver.url, "-n", self.ns,
+                "--cache-dir", str(self.tmp / f"cache-{version}"), *args]
+
     def kubectl(self, version: str, *args: str, input: bytes | None = None, timeout: float = 60,
                 **kw: Any) -> subprocess.CompletedProcess:
-        return subprocess.run([kubectl_binary(version), "--server", self.apiserver.url, "-n", self.ns,
-                               "--cache-dir", str(self.tmp / f"cache-{version}"), *args], input=input,
-                              capture_output=True, timeout=timeout,
-                              env={"HOME": str(self.tmp), "PATH": "/usr/bin:/bin"}, **kw)
+        return subprocess.run(self.kubectl_argv(version, *args), input=input, capture_output=True, timeout=timeout,
+                              env=self.env, **kw)
 
     def create_pod(self, name: str, containers: list[dict], annotations: dict[str, str] | None = None,
-                   **spec: Any) -> None:
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "annotations": annotations or {}},
-                "spec": {"nodeName": self.agent.node, "containers": containers,
-                         "terminationGracePeriodSeconds": 2, **spec}}
+                   labels: dict[str, str] | None = None, node: str | None = "", **spec: Any) -> None:
+        """A pod bound to the lab's node (node="" ), to another node, or to none (node=None)."""
+        body = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "annotations": annotations or {}, "labels": labels or {}},
+                "spec": {"containers": containers, "terminationGracePeriodSeconds": 2, **spec}}
+        if node is not None:
+            body["spec"]["nodeName"] = node or self.agent.node
         self.core.create_namespaced_pod(self.ns, body)
 
     def wait_phase(self, name: str, phase: str = "Running") -> None:
@@ -95,7 +104,7 @@ def lab(apiserver, docker_client) -> Iterator[Lab]:
     try:
         lab.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": lab.ns}})
         lab.create_pod("shell", [sh("main", FOREVER)])
-        lab.create_pod("web", [sh("web", WEB_SCRIPT)])
+        lab.create_pod("web", [sh("web", WEB_SCRIPT)], labels={"app": "web"})
         lab.wait_phase("shell")
         lab.wait_phase("web")
         yield lab
@@ -108,3 +117,36 @@ def lab(apiserver, docker_client) -> Iterator[Lab]:
             pass
         lab.api_client.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def run_in_terminal(argv: list[str], rows: int, cols: int, env: dict[str, str], timeout: float = 60) -> tuple[int, bytes]:
+    """Run `argv` with a pseudo-terminal of rows x cols as stdin/stdout/stderr; its exit code and output."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    output, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:          # EIO: every writer of the terminal has gone
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        return process.wait(timeout=10), output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
