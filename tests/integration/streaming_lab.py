@@ -54,9 +54,13 @@ def poll(check, what: str, timeout: float = 60.0, pause: float = 0.2) -> Any:
 class Lab:
     def __init__(self, apiserver: Any, agent: Agent, namespace: str, tmp: Path) -> None:
         self.apiserver, self.agent, self.ns, self.tmp = apiserver, agent, namespace, tmp
-        configuration = k8s.Configuration(host=apiserver.url)
-        self.api_client = k8s.ApiClient(configuration)
+        self.api_client = k8s.ApiClient(k8s.Configuration(host=apiserver.url))
         self.core = k8s.CoreV1Api(self.api_client)
+
+    def own_client(self) -> k8s.CoreV1Api:
+        """A client for one thread: kubernetes.stream swaps ApiClient.request while it connects,
+        which races when threads share one ApiClient."""
+        return k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=self.apiserver.url)))
 
     @property
     def env(self) -> dict[str, str]:
@@ -119,7 +123,8 @@ def lab(apiserver, docker_client) -> Iterator[Lab]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_in_terminal(argv: list[str], rows: int, cols: int, env: dict[str, str], timeout: float = 60) -> tuple[int, bytes]:
+def run_in_terminal(argv: list[str], rows: int, cols: int, env: dict[str, str],
+                    timeout: float = 60) -> tuple[int, bytes]:
     """Run `argv` with a pseudo-terminal of rows x cols as stdin/stdout/stderr; its exit code and output."""
     import fcntl
     import os
