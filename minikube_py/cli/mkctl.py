@@ -13,12 +13,13 @@ its own module under minikube_py/cli/mkctl_cmds/:
     nodes.py      cordon, uncordon, drain, taint
     meta.py       label, annotate
     info.py       events, api-resources, version
+    streams.py    exec, attach, cp, port-forward (+ terminal.py, the local tty)
 """
 from __future__ import annotations
 
 import click
 
-from minikube_py.cli.mkctl_cmds import apply, describe, get, info, meta, nodes, rollout, workloads
+from minikube_py.cli.mkctl_cmds import apply, describe, get, info, meta, nodes, rollout, streams, workloads
 from minikube_py.cli.mkctl_cmds.runtime import global_options
 
 COMMANDS = (
@@ -27,6 +28,7 @@ COMMANDS = (
     nodes.cordon, nodes.uncordon, nodes.drain, nodes.taint,
     meta.label, meta.annotate,
     info.events, info.api_resources, info.version,
+    streams.exec_, streams.attach, streams.cp, streams.port_forward,
 )
 
 

@@ -184,6 +184,12 @@ class ApiClient:
             except (TimeoutError, aiohttp.ClientError, OSError) as e:
                 attempt = await self._retry_or_raise("GET", path, e, attempt)
 
+    async def websocket(self, path: str, params: list[tuple[str, str]],
+                        protocols: tuple[str, ...]) -> aiohttp.ClientWebSocketResponse:
+        """Open a WebSocket to `path` offering `protocols` (exec, attach, port-forward: client/stream.py)."""
+        return await self._ensure_session().ws_connect(self.config.server + path, params=params,
+                                                       protocols=protocols, max_msg_size=0)
+
     # ---- per resource -----------------------------------------------------------------
 
     def resource(self, rt: ResourceType | str, namespace: str | None = None) -> ResourceClient:
