@@ -8,8 +8,11 @@ running in the container afterwards.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 
 import docker
 import pytest
@@ -208,3 +211,19 @@ def test_nothing_left_after_the_client_goes_away(lab, version, docker_client):
     poll(lambda: not exec_pids(docker_client, lab), "Docker to have no running exec left")
     poll(lambda: lab.agent_debug()["sessions"] == 0, "the agent's session to end")
     poll(lambda: lab.agent_debug()["tasks"] <= baseline, f"the agent's task count back to {baseline}")
+
+
+@pytest.mark.parametrize("query", ["exec?command=true&stdout=1", "portforward?ports=80",
+                                   "exec?stdout=1", "portforward?ports=notaport"])
+def test_bad_requests_get_a_status(lab, query):
+    """No upgrade, no command, a bad port: a 4xx Status from the agent's words, never a 500."""
+    websocket = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "v4.channel.k8s.io"}
+    headers = websocket if "notaport" in query else {}
+    request = urllib.request.Request(f"{lab.apiserver.url}/api/v1/namespaces/{lab.ns}/pods/web/{query}",
+                                     headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        urllib.request.urlopen(request, timeout=10)
+    status = json.loads(failure.value.read())
+    assert status["kind"] == "Status" and 400 <= status["code"] < 500, status
+    assert status["message"], status

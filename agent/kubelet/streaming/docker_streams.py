@@ -122,14 +122,15 @@ class DockerStreams:
     async def exec(self, container_id: str, options: CommandOptions, io: CommandIO) -> None:
         created = await asyncio.to_thread(self.api.exec_create, container_id, options.command, stdin=options.stdin,
                                           stdout=options.stdout, stderr=options.stderr, tty=options.tty)
-        exec_id = created["Id"]
+        exec_id, output_ended = created["Id"], False
         try:
             await _pump(f"/exec/{exec_id}/start", {"Detach": False, "Tty": options.tty}, io, options,
                         lambda w, h: self.api.exec_resize(exec_id, height=h, width=w))
+            output_ended = not io.gone.is_set()
         finally:
-            if io.gone.is_set():
+            if not output_ended:          # the client went away, or the stream broke: end the command
                 await self._kill(exec_id)
-        if not io.gone.is_set():
+        if output_ended:
             await io.finish(rc.exit_status(options.command, await self._exit_code(exec_id)))
 
     async def attach(self, container_id: str, options: CommandOptions, io: CommandIO) -> None:

@@ -185,7 +185,8 @@ async def _download(session: Session, pod: str, container: str | None, path: str
 
 # ---- port-forward --------------------------------------------------------------------------------
 
-async def _pod_and_ports(session: Session, target: str, ports: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+async def _pod_and_ports(session: Session, target: str,
+                         ports: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """The pod behind `target` (pod/, svc/, deploy/, or a bare pod name) and the pod's port for each mapping."""
     kind, _, name = target.rpartition("/")
     if kind in ("", "pod", "pods", "po"):
