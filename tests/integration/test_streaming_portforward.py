@@ -133,3 +133,23 @@ def test_python_client_port_forward_error(lab):
 
 def test_sessions_end_with_their_clients(lab):
     poll(lambda: lab.agent_debug()["sessions"] == 0, "every streaming session on the agent to end")
+
+
+def read_to_eof(port: int) -> bytes:
+    """HTTP/1.0 on a raw socket that never half-closes: only the pod's close can end it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_pods_close_ends_the_forwarded_connection(lab, version):
+    local = free_port()
+    forward = PortForward(lab, version, "pod/web", f"{local}:{HTTP_PORT}")
+    try:
+        assert read_to_eof(local).endswith(b"hello-from-pod\n")
+    finally:
+        forward.stop()

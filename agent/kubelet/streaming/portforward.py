@@ -7,9 +7,10 @@ loopback. Two wire protocols carry the bytes:
 
 - SPDY (`portforward.k8s.io`): per forwarded connection the client opens an
   `error` and a `data` stream with the same `port` and `requestID` headers.
-  Bytes are copied both ways; the client's FIN half-closes the pod socket, the
-  pod's EOF FINs the data stream, and the error stream is closed last (kubectl
-  waits for it), carrying a message if the connection failed. kubectl >= 1.31
+  Bytes are copied both ways; the client's FIN half-closes the pod socket; the
+  pod's EOF ends the forwarded connection: the data stream is FINed and the
+  error stream closed (kubectl waits for it before it closes the local
+  connection), carrying a message if the connection failed. kubectl >= 1.31
   sends the same SPDY session inside binary WebSocket messages
   (`SPDY/3.1+portforward.k8s.io`).
 - WebSocket channels (`v4.channel.k8s.io`; the Python client): the ports come
@@ -97,17 +98,17 @@ class SpdyPortForward:
                 await error.write(f"error forwarding port {data.header('port')} to pod {self.pod}: {e}".encode())
                 return
             to_client = asyncio.create_task(self._to_client(reader, data))
+            to_pod = asyncio.create_task(self._to_pod(data, writer))
             try:
-                while chunk := await data.read():
-                    writer.write(chunk)
-                    await writer.drain()
-                if data.reset:
-                    to_client.cancel()
-                elif writer.can_write_eof():
-                    writer.write_eof()
-                await asyncio.gather(to_client, return_exceptions=True)
+                # The pod's EOF ends the forwarded connection (as containerd's port forward); the
+                # client's FIN only half-closes the pod socket, its RST ends everything.
+                await asyncio.wait([to_client, to_pod], return_when=asyncio.FIRST_COMPLETED)
+                if to_pod.done() and not data.reset:
+                    await to_client
             finally:
-                to_client.cancel()
+                for task in (to_client, to_pod):
+                    task.cancel()
+                await asyncio.gather(to_client, to_pod, return_exceptions=True)
                 writer.close()
         except ConnectionError:
             pass
@@ -116,6 +117,14 @@ class SpdyPortForward:
             await error.close()
             self.session.forget(data)
             self.session.forget(error)
+
+    @staticmethod
+    async def _to_pod(data: spdy.Stream, writer: asyncio.StreamWriter) -> None:
+        while chunk := await data.read():
+            writer.write(chunk)
+            await writer.drain()
+        if not data.reset and writer.can_write_eof():
+            writer.write_eof()
 
     @staticmethod
     async def _to_client(reader: asyncio.StreamReader, data: spdy.Stream) -> None:
