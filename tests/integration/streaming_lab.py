@@ -34,6 +34,11 @@ WEB_SCRIPT = (f"mkdir -p /www && dd if=/dev/urandom of=/www/big bs=1048576 count
               f"nc -ll -p {ECHO_PORT} -e cat & " + FOREVER)
 
 
+# The terminal size arrives as a resize message once the exec runs (as in Kubernetes): poll for it.
+SHOW_TERMINAL = ('tty; for i in $(seq 100); do size=$(stty size 2>/dev/null); '
+                 '[ -n "$size" ] && [ "$size" != "0 0" ] && break; sleep 0.1; done; echo "size $size"')
+
+
 def kubectl_binary(version: str) -> str:
     path = KUBECTLS[version]
     if not path.exists():

@@ -22,7 +22,8 @@ from kubernetes.stream import stream
 from agent.kubelet.runtime.types import LABEL_CONTAINER, LABEL_NODE, LABEL_POD_NAME
 from tests.agent_harness import FOREVER
 from tests.conftest import free_port
-from tests.integration.streaming_lab import KUBECTLS, lab, poll, run_in_terminal, sh  # noqa: F401 (lab: fixture)
+from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
+    KUBECTLS, SHOW_TERMINAL, lab, poll, run_in_terminal, sh)
 
 VERSIONS = list(KUBECTLS)
 
@@ -94,9 +95,10 @@ def test_kubectl_exec_stdin_from_a_file(lab, version, tmp_path):
 def test_kubectl_exec_with_a_terminal(lab, version):
     """-it from a real terminal: the command sees a tty of the client's size, exit code still travels."""
     code, output = run_in_terminal(lab.kubectl_argv(version, "exec", "-it", "shell", "--", "sh", "-c",
-                                                    "tty; stty size; exit 4"), rows=33, cols=101, env=lab.env)
+                                                    SHOW_TERMINAL + "; exit 4"), rows=33, cols=101,
+                                   env=lab.env)
     assert b"/dev/pts/" in output, output
-    assert b"33 101" in output, output
+    assert b"size 33 101" in output, output
     assert code == 4, output
 
 

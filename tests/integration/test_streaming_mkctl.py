@@ -9,7 +9,8 @@ import sys
 import urllib.request
 
 from tests.conftest import ROOT, free_port
-from tests.integration.streaming_lab import HTTP_PORT, lab, poll, run_in_terminal, sh  # noqa: F401 (lab: fixture)
+from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
+    HTTP_PORT, SHOW_TERMINAL, lab, poll, run_in_terminal, sh)
 
 
 def mkctl_argv(lab, *args: str) -> list[str]:
@@ -21,21 +22,25 @@ def mkctl(lab, *args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def test_exec_exit_code_stdin_and_errors(lab):
+    lab.core.create_namespaced_service(lab.ns, {"apiVersion": "v1", "kind": "Service",
+                                                "metadata": {"name": "web-mk-exec"},
+                                                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
     result = mkctl(lab, "exec", "shell", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
     assert (result.returncode, result.stdout) == (3, b"out\n")
     assert b"err\n" in result.stderr and b"command terminated with exit code 3" in result.stderr
     data = os.urandom(2 * 1024 * 1024)
     result = mkctl(lab, "exec", "-i", "shell", "--", "md5sum", input=data)
     assert result.stdout.split()[0].decode() == hashlib.md5(data).hexdigest()
+    assert mkctl(lab, "exec", "svc/web-mk-exec", "--", "hostname").stdout == b"web\n"   # a pod of the Service
     result = mkctl(lab, "exec", "shell", "-c", "nope", "--", "true")
     assert result.returncode == 1
     assert b"Error from server (BadRequest): container nope is not valid for pod shell" in result.stderr
 
 
 def test_exec_with_a_terminal(lab):
-    code, output = run_in_terminal(mkctl_argv(lab, "exec", "-it", "shell", "--", "sh", "-c", "tty; stty size; exit 2"),
+    code, output = run_in_terminal(mkctl_argv(lab, "exec", "-it", "shell", "--", "sh", "-c", SHOW_TERMINAL + "; exit 2"),
                                    rows=27, cols=91, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert b"/dev/pts/" in output and b"27 91" in output, output
+    assert b"/dev/pts/" in output and b"size 27 91" in output, output
     assert code == 2, output
 
 

@@ -7,9 +7,11 @@
   locally for a download, a local tar stream into `tar xmf -` for an upload
   (the container needs a tar binary).
 * port-forward listens on 127.0.0.1 and carries each accepted connection over
-  its own pods/portforward WebSocket. `svc/NAME` and `deploy/NAME` are resolved
-  here to one running pod of their selector, and a Service port to its
-  targetPort, as kubectl does on the client side.
+  its own pods/portforward WebSocket.
+
+`svc/NAME`, `deploy/NAME` (any TYPE/NAME with a selector) are resolved here to
+one running pod of their selector, and a Service port to its targetPort, as
+kubectl does on the client side.
 """
 from __future__ import annotations
 
@@ -87,8 +89,9 @@ def _exit_with(code: int) -> None:
 @command_runner
 async def exec_(session: Session, pod: str, command: tuple[str, ...], container: str | None, stdin: bool,
                 tty: bool) -> None:
-    """Run a command in a container: exec POD [-c CONTAINER] [-it] -- COMMAND [args...]"""
-    _exit_with(await _session_command(session, "exec", pod.removeprefix("pod/"), container,
+    """Run a command in a container: exec POD|TYPE/NAME [-c CONTAINER] [-it] -- COMMAND [args...]"""
+    name, _ = await _target_pod(session, pod)
+    _exit_with(await _session_command(session, "exec", name, container,
                                       [("command", part) for part in command], stdin, tty))
 
 
@@ -100,8 +103,9 @@ async def exec_(session: Session, pod: str, command: tuple[str, ...], container:
 @click.option("-t", "--tty", is_flag=True, help="Stdin is a TTY.")
 @command_runner
 async def attach(session: Session, pod: str, container: str | None, stdin: bool, tty: bool) -> None:
-    """Attach to the main process of a running container."""
-    _exit_with(await _session_command(session, "attach", pod.removeprefix("pod/"), container, [], stdin, tty))
+    """Attach to the main process of a running container (POD or TYPE/NAME)."""
+    name, _ = await _target_pod(session, pod)
+    _exit_with(await _session_command(session, "attach", name, container, [], stdin, tty))
 
 
 # ---- cp ----------------------------------------------------------------------------------------
@@ -185,26 +189,31 @@ async def _download(session: Session, pod: str, container: str | None, path: str
 
 # ---- port-forward --------------------------------------------------------------------------------
 
-async def _pod_and_ports(session: Session, target: str,
-                         ports: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """The pod behind `target` (pod/, svc/, deploy/, or a bare pod name) and the pod's port for each mapping."""
+async def _target_pod(session: Session, target: str) -> tuple[str, dict[str, Any] | None]:
+    """The pod behind `target` (POD, pod/POD, svc/NAME, deploy/NAME, ...) and the Service when it was one."""
     kind, _, name = target.rpartition("/")
     if kind in ("", "pod", "pods", "po"):
-        return name, ports
+        return name, None
     rt = lookup(kind)
     if rt is None:
         raise CliError(f'error: the server doesn\'t have a resource type "{kind}"')
-    spec = (await session.resource(rt).get(name)).get("spec") or {}
+    owner = await session.resource(rt).get(name)
+    spec = owner.get("spec") or {}
     # A Service selects with a plain map; workloads with a LabelSelector.
     selector = {"matchLabels": spec.get("selector") or {}} if rt is SERVICES else spec.get("selector")
     pods = await session.resource(PODS).list(label_selector=str(label_selector_from_dict(selector)))
     running = [p for p in pods.get("items") or [] if (p.get("status") or {}).get("phase") == "Running"]
     if not running:
-        raise CliError(f"error: unable to forward port because no running pod matches {rt.singular}/{name}")
-    if rt is SERVICES:
-        by_port = {p.get("port"): p.get("targetPort", p.get("port")) for p in spec.get("ports") or []}
-        ports = [(local, int(by_port.get(remote, remote))) for local, remote in ports]
-    return running[0]["metadata"]["name"], ports
+        raise CliError(f"error: no running pod matches {rt.singular}/{name}")
+    return running[0]["metadata"]["name"], owner if rt is SERVICES else None
+
+
+def _service_target_ports(service: dict[str, Any] | None, ports: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A Service port becomes its targetPort, as kubectl translates it on the client side."""
+    if service is None:
+        return ports
+    by_port = {p.get("port"): p.get("targetPort", p.get("port")) for p in service["spec"].get("ports") or []}
+    return [(local, int(by_port.get(remote, remote))) for local, remote in ports]
 
 
 def _parse_mapping(mapping: str) -> tuple[int, int]:
@@ -226,7 +235,8 @@ def _parse_mapping(mapping: str) -> tuple[int, int]:
 @command_runner
 async def port_forward(session: Session, target: str, mappings: tuple[str, ...], address: str) -> None:
     """Forward local ports to a pod: port-forward pod/web 8080:80 (or svc/NAME, deploy/NAME)."""
-    pod, ports = await _pod_and_ports(session, target, [_parse_mapping(m) for m in mappings])
+    pod, service = await _target_pod(session, target)
+    ports = _service_target_ports(service, [_parse_mapping(m) for m in mappings])
     path = f"/api/v1/namespaces/{session.namespace}/pods/{pod}/portforward"
     servers = []
     for local, remote in ports:
