@@ -38,7 +38,8 @@ def test_exec_exit_code_stdin_and_errors(lab):
 
 
 def test_exec_with_a_terminal(lab):
-    code, output = run_in_terminal(mkctl_argv(lab, "exec", "-it", "shell", "--", "sh", "-c", SHOW_TERMINAL + "; exit 2"),
+    argv = mkctl_argv(lab, "exec", "-it", "shell", "--", "sh", "-c", SHOW_TERMINAL + "; exit 2")
+    code, output = run_in_terminal(argv,
                                    rows=27, cols=91, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert b"/dev/pts/" in output and b"size 27 91" in output, output
     assert code == 2, output
