@@ -194,6 +194,12 @@ async def _target_pod(session: Session, target: str) -> tuple[str, dict[str, Any
     kind, _, name = target.rpartition("/")
     if kind in ("", "pod", "pods", "po"):
         return name, None
+    pod, owner = await _selected_pod(session, kind, name)
+    return pod["metadata"]["name"], owner
+
+
+async def _selected_pod(session: Session, kind: str, name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A running pod of the selector of `kind/name`, and the object when it is a Service."""
     rt = lookup(kind)
     if rt is None:
         raise CliError(f'error: the server doesn\'t have a resource type "{kind}"')
@@ -205,15 +211,30 @@ async def _target_pod(session: Session, target: str) -> tuple[str, dict[str, Any
     running = [p for p in pods.get("items") or [] if (p.get("status") or {}).get("phase") == "Running"]
     if not running:
         raise CliError(f"error: no running pod matches {rt.singular}/{name}")
-    return running[0]["metadata"]["name"], owner if rt is SERVICES else None
+    return running[0], owner if rt is SERVICES else None
 
 
-def _service_target_ports(service: dict[str, Any] | None, ports: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A Service port becomes its targetPort, as kubectl translates it on the client side."""
+def _service_target_ports(service: dict[str, Any] | None, ports: list[tuple[int, int]],
+                          container_ports: dict[str, int] | None = None) -> list[tuple[int, int]]:
+    """A Service port becomes its targetPort (a named one the pod's port of that name), as kubectl
+    translates it on the client side."""
     if service is None:
         return ports
     by_port = {p.get("port"): p.get("targetPort", p.get("port")) for p in service["spec"].get("ports") or []}
-    return [(local, int(by_port.get(remote, remote))) for local, remote in ports]
+    translated = []
+    for local, remote in ports:
+        target = by_port.get(remote, remote)
+        if isinstance(target, str) and not target.isdigit():
+            if target not in (container_ports or {}):
+                raise CliError(f"error: Pod does not have a named port '{target}'")
+            target = (container_ports or {})[target]
+        translated.append((local, int(target)))
+    return translated
+
+
+def _named_ports(pod: dict[str, Any]) -> dict[str, int]:
+    return {port["name"]: port["containerPort"] for container in (pod.get("spec") or {}).get("containers") or []
+            for port in container.get("ports") or [] if port.get("name") and port.get("containerPort")}
 
 
 def _parse_mapping(mapping: str) -> tuple[int, int]:
@@ -236,7 +257,8 @@ def _parse_mapping(mapping: str) -> tuple[int, int]:
 async def port_forward(session: Session, target: str, mappings: tuple[str, ...], address: str) -> None:
     """Forward local ports to a pod: port-forward pod/web 8080:80 (or svc/NAME, deploy/NAME)."""
     pod, service = await _target_pod(session, target)
-    ports = _service_target_ports(service, [_parse_mapping(m) for m in mappings])
+    named = _named_ports(await session.resource(PODS).get(pod)) if service else {}
+    ports = _service_target_ports(service, [_parse_mapping(m) for m in mappings], named)
     path = f"/api/v1/namespaces/{session.namespace}/pods/{pod}/portforward"
     servers = []
     for local, remote in ports:
