@@ -25,6 +25,8 @@ CHANNEL = "channel.k8s.io"
 BASE64_CHANNEL = "base64.channel.k8s.io"
 PORT_FORWARD = "portforward.k8s.io"
 SPDY_TUNNELED_PORT_FORWARD = "SPDY/3.1+portforward.k8s.io"   # kubectl >= 1.31: SPDY inside WebSocket
+V2_PORT_FORWARD = "v2.portforward.k8s.io"                    # kubectl 1.30's name for the same tunnel
+TUNNELED_PORT_FORWARD = (SPDY_TUNNELED_PORT_FORWARD, V2_PORT_FORWARD)
 SPDY_UPGRADE = "SPDY/3.1"
 PROTOCOL_HEADER = "X-Stream-Protocol-Version"
 

@@ -7,14 +7,20 @@ client WebSocket channels.
 """
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import hashlib
 import socket
+import struct
 import subprocess
 import urllib.request
 
+import aiohttp
 import pytest
 from kubernetes.stream import portforward
+
+from agent.kubelet.streaming.portforward import WebSocketBytes
+from minikube_py.httpstream import spdy
 
 from tests.conftest import free_port
 from tests.integration.streaming_lab import (  # noqa: F401  (lab is a fixture)
@@ -153,3 +159,31 @@ def test_the_pods_close_ends_the_forwarded_connection(lab, version):
         assert read_to_eof(local).endswith(b"hello-from-pod\n")
     finally:
         forward.stop()
+
+
+@pytest.mark.parametrize("subprotocol", ["SPDY/3.1+portforward.k8s.io", "v2.portforward.k8s.io"])
+async def test_spdy_inside_websocket_by_hand(lab, subprotocol):
+    """The tunnel kubectl >= 1.30 uses, driven frame by frame: error + data streams, the echo comes back,
+    the client's FIN half-closes and the pod's close ends the data stream."""
+    codec = spdy.HeaderCodec()
+    url = f"{lab.apiserver.url}/api/v1/namespaces/{lab.ns}/pods/web/portforward"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, protocols=(subprotocol,)) as ws:
+        assert ws.protocol == subprotocol
+        for stream_id, kind in ((1, "error"), (3, "data")):
+            headers = {"streamtype": [kind], "port": [str(ECHO_PORT)], "requestid": ["0"]}
+            await ws.send_bytes(spdy.control_frame(spdy.SYN_STREAM, 0, struct.pack(">IIH", stream_id, 0, 0)
+                                                   + codec.encode(headers)))
+        await ws.send_bytes(spdy.data_frame(3, spdy.FLAG_FIN, b"through the tunnel\n"))
+        tunnel = WebSocketBytes(ws)           # the agent's own reader of the tunnel, used here as the client's
+        echoed, fins, replies = b"", set(), 0
+        while 3 not in fins or 1 not in fins:
+            frame = await asyncio.wait_for(spdy.read_frame(tunnel), 30)
+            if frame.control:
+                replies += frame.kind == spdy.SYN_REPLY
+                continue
+            if frame.stream_id == 3:
+                echoed += frame.payload
+            if frame.flags & spdy.FLAG_FIN:
+                fins.add(frame.stream_id)
+        assert replies == 2
+        assert echoed == b"through the tunnel\n"

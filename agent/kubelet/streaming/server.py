@@ -142,16 +142,16 @@ class StreamingServer:
         connect, label = pod_connector(netns), f"{namespace}/{name}"
         with self._session():
             if _upgrade(request) == "websocket":
-                tunneled = rc.SPDY_TUNNELED_PORT_FORWARD in _offered_ws_protocols(request)
+                tunneled = bool(set(rc.TUNNELED_PORT_FORWARD) & set(_offered_ws_protocols(request)))
                 ports: list[int] = []
                 if not tunneled:
                     try:
                         ports = parse_ports(request.query.getall("ports", []))
                     except ValueError as e:
                         raise web.HTTPBadRequest(text=f"{e}\n") from None
-                ws = web.WebSocketResponse(protocols=(rc.SPDY_TUNNELED_PORT_FORWARD, *wsstream.PORT_FORWARD_PROTOCOLS))
+                ws = web.WebSocketResponse(protocols=(*rc.TUNNELED_PORT_FORWARD, *wsstream.PORT_FORWARD_PROTOCOLS))
                 await ws.prepare(request)
-                if ws.ws_protocol == rc.SPDY_TUNNELED_PORT_FORWARD:
+                if ws.ws_protocol in rc.TUNNELED_PORT_FORWARD:
                     tunnel = WebSocketBytes(ws)
                     await SpdyPortForward(spdy.Session(tunnel, tunnel.write), connect, label).serve()
                     await ws.close()
