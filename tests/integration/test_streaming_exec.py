@@ -14,12 +14,14 @@ import subprocess
 import urllib.error
 import urllib.request
 
+import aiohttp
 import docker
 import pytest
 from kubernetes.client import ApiException
 from kubernetes.stream import stream
 
 from agent.kubelet.runtime.types import LABEL_CONTAINER, LABEL_NODE, LABEL_POD_NAME
+from minikube_py.httpstream import wsstream
 from tests.agent_harness import FOREVER
 from tests.conftest import free_port
 from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
@@ -229,3 +231,24 @@ def test_bad_requests_get_a_status(lab, query):
     status = json.loads(failure.value.read())
     assert status["kind"] == "Status" and 400 <= status["code"] < 500, status
     assert status["message"], status
+
+
+@pytest.mark.parametrize("protocol", ["v4.channel.k8s.io", "v4.base64.channel.k8s.io", "channel.k8s.io",
+                                      "base64.channel.k8s.io"])
+async def test_older_websocket_protocols(lab, protocol):
+    """What older clients offer: v4 (Status on the error channel) and v1 (plain text), binary or base64."""
+    url = f"{lab.apiserver.url}/api/v1/namespaces/{lab.ns}/pods/shell/exec"
+    params = [("command", "sh"), ("command", "-c"), ("command", "echo out; echo err >&2; exit 3"),
+              ("stdout", "true"), ("stderr", "true")]
+    channels: dict[int, bytes] = {}
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, params=params,
+                                                                      protocols=(protocol,)) as ws:
+        assert ws.protocol == protocol
+        async for message in ws:
+            channel, data = wsstream.decode(protocol, message.data)
+            channels[channel] = channels.get(channel, b"") + data
+    assert channels[1] == b"out\n" and channels[2] == b"err\n"
+    if protocol.startswith("v4."):
+        assert json.loads(channels[3])["details"]["causes"] == [{"reason": "ExitCode", "message": "3"}]
+    else:
+        assert b"exit code 3" in channels[3]

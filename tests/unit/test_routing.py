@@ -27,7 +27,7 @@ def test_paths(group, version, path, expected):
     ("", "v1", "widgets"),                        # unknown resource
     ("", "v1", "pods/web"),                       # namespaced object outside a namespace
     ("", "v1", "namespaces/x/nodes"),             # cluster-scoped type inside a namespace
-    ("", "v1", "namespaces/x/pods/p/exec"),       # unknown subresource
+    ("", "v1", "namespaces/x/pods/p/nosuch"),     # unknown subresource (exec is served since issue 15)
     ("", "v1", "namespaces/x/pods/p/status/extra"),
     ("apps", "v2", "deployments"),                # unknown version
 ])
