@@ -41,7 +41,8 @@ GOAWAY_OK, GOAWAY_PROTOCOL_ERROR = 0, 1
 MAX_FRAME_PAYLOAD = 1 << 20       # kubectl sends 32 KiB data frames; anything near 16 MiB is an attack
 MAX_HEADER_BLOCK = 64 * 1024      # decompressed header block bound
 MAX_DATA_CHUNK = 32 * 1024        # what we put in one DATA frame
-STREAM_BUFFER = 64                # frames queued per stream before the session stops reading
+STREAM_BUFFER = 256 * 1024        # bytes queued per stream before the session stops reading
+MAX_STREAMS = 1024                # open streams per session (kubectl uses 2 per forwarded connection)
 
 # SPDY/3 header compression dictionary (draft 3, section 2.6.10.1): length-prefixed header names
 # and common values, then a run of status codes, dates and media types.
@@ -160,6 +161,7 @@ class Stream:
     headers: Headers
     _incoming: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)    # b"" marks the end
     _room: asyncio.Event = field(default_factory=asyncio.Event)
+    _buffered: int = 0            # bytes queued and not read yet
     _ended: bool = False          # the end marker is queued
     _discarding: bool = False     # nobody reads any more: drop what arrives
     local_closed: bool = False
@@ -171,6 +173,7 @@ class Stream:
     async def read(self) -> bytes:
         """The next chunk the peer sent; b"" once it has half-closed or reset the stream."""
         chunk = await self._incoming.get()
+        self._buffered -= len(chunk)
         self._room.set()
         if not chunk:
             self._incoming.put_nowait(b"")     # every later read sees the end too
@@ -195,10 +198,11 @@ class Stream:
 
     async def _deliver(self, chunk: bytes) -> None:
         # Backpressure: the session stops reading frames while this stream's reader lags behind.
-        while self._incoming.qsize() >= STREAM_BUFFER and not (self._discarding or self._ended):
+        while self._buffered >= STREAM_BUFFER and not (self._discarding or self._ended):
             self._room.clear()
             await self._room.wait()
         if not (self._discarding or self._ended):
+            self._buffered += len(chunk)
             self._incoming.put_nowait(chunk)
 
     def _end_input(self) -> None:
@@ -274,6 +278,9 @@ class Session:
             stream = Stream(self, frame.stream_id, self._codec.decode(frame.payload[10:]))
             if frame.stream_id in self.streams or frame.stream_id % 2 == 0:
                 await self.reset(frame.stream_id, RST_PROTOCOL_ERROR)
+                return False
+            if len(self.streams) >= MAX_STREAMS:
+                await self.reset(frame.stream_id, RST_REFUSED_STREAM)
                 return False
             self.streams[stream.id] = stream
             self._last_stream = stream.id

@@ -126,3 +126,41 @@ def test_exit_code_status_round_trip():
     assert rc.parse_resize(b'{"Width": 80, "Height": 24}') == (80, 24)
     assert rc.parse_resize(b'{"Width": -1, "Height": 24}') is None
     assert rc.parse_resize(b"garbage") is None
+
+
+async def test_streams_per_session_are_bounded(monkeypatch):
+    monkeypatch.setattr(spdy, "MAX_STREAMS", 3)
+    codec = spdy.HeaderCodec()
+    pipe = Pipe(b"".join(syn_stream(codec, 2 * i + 1, {"streamtype": ["data"]}) for i in range(5)))
+    pipe.reader.feed_eof()
+    accepted = []
+
+    async def on_stream(stream: spdy.Stream) -> None:
+        accepted.append(stream.id)
+    await spdy.Session(pipe, pipe.write).serve(on_stream)
+    assert accepted == [1, 3, 5]
+    refused = [f for f in await frames_of(bytes(pipe.written)) if f.kind == spdy.RST_STREAM]
+    assert [(f.stream_id, struct.unpack(">II", f.payload)[1]) for f in refused] == [(7, spdy.RST_REFUSED_STREAM),
+                                                                                    (9, spdy.RST_REFUSED_STREAM)]
+
+
+async def test_a_slow_reader_stops_the_session_reading():
+    codec = spdy.HeaderCodec()
+    chunk = b"x" * 32 * 1024
+    frames = syn_stream(codec, 1, {"streamtype": ["stdin"]}) + spdy.data_frame(1, 0, chunk) * 20   # 640 KiB
+    pipe = Pipe(frames)
+    pipe.reader.feed_eof()
+    streams: list[spdy.Stream] = []
+
+    async def on_stream(stream: spdy.Stream) -> None:
+        streams.append(stream)
+    serving = asyncio.create_task(spdy.Session(pipe, pipe.write).serve(on_stream))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not serving.done()                                 # blocked: 256 KiB queued, nobody reads
+    assert streams[0]._buffered <= spdy.STREAM_BUFFER + len(chunk)
+    total = 0
+    while data := await streams[0].read():
+        total += len(data)
+    await serving
+    assert total == 20 * len(chunk)

@@ -25,7 +25,7 @@ from minikube_py.httpstream import remotecommand as rc
 from minikube_py.httpstream import spdy, wsstream
 from minikube_py.httpstream.hijack import Hijacked
 
-STDIN_BUFFER = 16           # chunks queued towards the process before we stop reading the client
+STDIN_BUFFER = 4            # chunks (<= 4 MiB WebSocket messages) queued towards the process before we stop reading
 STREAM_WAIT_SECONDS = 30    # kubelet's streamCreationTimeout
 
 
