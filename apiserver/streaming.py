@@ -33,7 +33,7 @@ DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 AGENT_PATHS = {"exec": "exec", "attach": "attach", "portforward": "portForward"}
 CONNECT_TIMEOUT = 5.0
 MAX_RESPONSE_HEAD = 64 * 1024
-SPLICE_CHUNK = 64 * 1024
+SPLICE_CHUNK = 256 * 1024
 # Not passed to the agent: the agent gets its own Host, and credentials stay with the API server.
 DROPPED_REQUEST_HEADERS = {"host", "authorization", "content-length", "transfer-encoding"}
 # Set by aiohttp itself on the 101 it sends.

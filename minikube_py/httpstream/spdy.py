@@ -40,7 +40,7 @@ GOAWAY_OK, GOAWAY_PROTOCOL_ERROR = 0, 1
 
 MAX_FRAME_PAYLOAD = 1 << 20       # kubectl sends 32 KiB data frames; anything near 16 MiB is an attack
 MAX_HEADER_BLOCK = 64 * 1024      # decompressed header block bound
-MAX_DATA_CHUNK = 32 * 1024        # what we put in one DATA frame
+MAX_DATA_CHUNK = 256 * 1024       # what we put in one DATA frame (kubectl reads frames up to 16 MiB)
 STREAM_BUFFER = 256 * 1024        # bytes queued per stream before the session stops reading
 MAX_STREAMS = 1024                # open streams per session (kubectl uses 2 per forwarded connection)
 

@@ -33,7 +33,7 @@ from minikube_py.httpstream import spdy, wsstream
 
 log = logging.getLogger("agent.streaming.portforward")
 
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
 CONNECT_TIMEOUT = 10.0
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
