@@ -1,7 +1,7 @@
 """The kubelet's streaming server (pkg/kubelet/cri/streaming): exec, attach and port-forward.
 
     /exec/{namespace}/{pod}/{container}?command=..&stdin=&stdout=&stderr=&tty=
-    /run/{namespace}/{pod}/{container}     the same (the old `kubectl run -i` path)
+    /run/{namespace}/{pod}/{container}     served as /exec (the kubelet's older one-shot endpoint)
     /attach/{namespace}/{pod}/{container}?stdin=&stdout=&stderr=&tty=
     /portForward/{namespace}/{pod}[?ports=80,8080]
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 from aiohttp import hdrs, web
 
 from agent.kubelet.runtime.types import KIND_APP, KIND_INIT, KIND_SANDBOX
 from minikube_py.httpstream import remotecommand as rc
 from minikube_py.httpstream import spdy, wsstream
-from minikube_py.httpstream.hijack import hijack
+from minikube_py.httpstream.hijack import Hijacked, hijack
 
 from .command_io import CommandIO, CommandOptions, SpdyCommand, WebSocketCommand
 from .docker_streams import DockerStreamError, DockerStreams
@@ -40,7 +40,7 @@ def _offered_ws_protocols(request: web.Request) -> list[str]:
     return [p.strip() for p in request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").split(",") if p.strip()]
 
 
-async def _spdy_upgrade(request: web.Request, supported: tuple[str, ...]):
+async def _spdy_upgrade(request: web.Request, supported: tuple[str, ...]) -> Hijacked:
     offered = [v.strip() for value in request.headers.getall(rc.PROTOCOL_HEADER, []) for v in value.split(",")]
     chosen = next((p for p in offered if p in supported), None)
     if chosen is None:
@@ -65,12 +65,14 @@ class StreamingServer:
         return web.json_response({"sessions": self.sessions, "tasks": len(asyncio.all_tasks())})
 
     @contextlib.contextmanager
-    def _session(self):
+    def _session(self, what: str) -> Iterator[None]:
         self.sessions += 1
+        log.debug("stream session %s opened (%d open)", what, self.sessions)
         try:
             yield
         finally:
             self.sessions -= 1
+            log.debug("stream session %s closed (%d open)", what, self.sessions)
 
     # ---- exec, run, attach ------------------------------------------------------------------
 
@@ -88,7 +90,7 @@ class StreamingServer:
             raise web.HTTPBadRequest(text="you must specify at least one of stdin, stdout, stderr\n")
         docker = DockerStreams(kubelet.runtime.client)
         run = docker.attach if verb == "attach" else docker.exec
-        with self._session():
+        with self._session(f"{verb} {namespace}/{name}/{container} ({_upgrade(request)})"):
             if _upgrade(request) == "websocket":
                 ws = web.WebSocketResponse(protocols=wsstream.EXEC_PROTOCOLS)
                 await ws.prepare(request)
@@ -140,7 +142,7 @@ class StreamingServer:
         if netns is None:
             raise web.HTTPNotFound(text=f'no running sandbox with a network namespace for pod "{name}"\n')
         connect, label = pod_connector(netns), f"{namespace}/{name}"
-        with self._session():
+        with self._session(f"portForward {label} ({_upgrade(request)})"):
             if _upgrade(request) == "websocket":
                 tunneled = bool(set(rc.TUNNELED_PORT_FORWARD) & set(_offered_ws_protocols(request)))
                 ports: list[int] = []
