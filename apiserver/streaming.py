@@ -75,10 +75,10 @@ def _check_runnable(pod: Object, subresource: str) -> None:
 async def serve(request: web.Request, info: RequestInfo, store: Store, agent_url: AgentUrl) -> web.StreamResponse:
     pod = await store.get(PODS, info.namespace, info.name)
     subresource = info.subresource or ""
-    _check_runnable(pod, subresource)
     path = f"/{AGENT_PATHS[subresource]}/{info.namespace}/{info.name}"
     if subresource != "portforward":
-        path += f"/{_container(pod, request.query.get('container'))}"
+        path += f"/{_container(pod, request.query.get('container'))}"     # checked first, as Kubernetes does
+    _check_runnable(pod, subresource)
     url = urlsplit(await agent_url(pod["spec"]["nodeName"], path))
     query = request.rel_url.raw_query_string
     target = path + (f"?{query}" if query else "")
