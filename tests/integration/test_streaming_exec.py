@@ -202,6 +202,7 @@ def test_agent_not_answering(lab):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_nothing_left_after_the_client_goes_away(lab, version, docker_client):
     """kubectl killed mid-exec: the command is ended, the agent's session and tasks are gone."""
+    poll(lambda: lab.agent_debug()["sessions"] == 0, "earlier tests' sessions to end")
     baseline = lab.agent_debug()["tasks"]
     process = subprocess.Popen(lab.kubectl_argv(version, "exec", "-i", "shell", "--", "sleep", "1000"),
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
