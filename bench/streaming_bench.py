@@ -37,7 +37,7 @@ import docker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.kubelet.netns import socket_in_netns  # noqa: E402
+from minikube_py.netns import tcp_socket_in  # noqa: E402
 from agent.kubelet.streaming.docker_streams import _hijack  # noqa: E402
 from minikube_py.client.config import ClientConfig  # noqa: E402
 from minikube_py.client.rest import ApiClient  # noqa: E402
@@ -70,7 +70,7 @@ def pod_socket(docker_client: docker.DockerClient, node: str) -> Callable[[], so
     netns = f"/proc/{sandbox.attrs['State']['Pid']}/ns/net"
 
     def connect() -> socket.socket:
-        sock = socket_in_netns(netns)
+        sock = tcp_socket_in(netns)
         sock.setblocking(True)
         sock.connect(("127.0.0.1", PORT))
         return sock

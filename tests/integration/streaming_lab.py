@@ -21,8 +21,8 @@ from typing import Any, Iterator
 import pytest
 from kubernetes import client as k8s
 
+from minikube_py.testing import ROOT, eventually_sync
 from tests.agent_harness import FOREVER, IMAGE, Agent, remove_node_containers
-from tests.conftest import ROOT
 
 KUBECTLS = {"1.20": ROOT / ".run/tools/usr/bin/kubectl", "1.33": ROOT / ".run/tools/kubectl-1.33/kubectl"}
 BIG_FILE_MB = 4
@@ -44,16 +44,6 @@ def kubectl_binary(version: str) -> str:
     if not path.exists():
         pytest.skip(f"kubectl {version} is not installed at {path} (scripts/setup.sh installs it)")
     return str(path)
-
-
-def poll(check, what: str, timeout: float = 60.0, pause: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(pause)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 class Lab:
@@ -91,8 +81,8 @@ class Lab:
         self.core.create_namespaced_pod(self.ns, body)
 
     def wait_phase(self, name: str, phase: str = "Running") -> None:
-        poll(lambda: self.core.read_namespaced_pod(name, self.ns).status.phase == phase,
-             f"pod {name} {phase}\n{self.agent.log_tail()}")
+        eventually_sync(lambda: self.core.read_namespaced_pod(name, self.ns).status.phase == phase,
+                        f"pod {name} {phase}", 60, explain=self.agent.log_tail)
 
     def agent_debug(self) -> dict[str, int]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.agent.port}/debug/streams", timeout=5) as response:

@@ -22,10 +22,10 @@ from kubernetes.stream import stream
 
 from agent.kubelet.runtime.types import LABEL_CONTAINER, LABEL_NODE, LABEL_POD_NAME
 from minikube_py.httpstream import wsstream
+from minikube_py.testing import eventually_sync, free_port
 from tests.agent_harness import FOREVER
-from tests.conftest import free_port
 from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
-    KUBECTLS, SHOW_TERMINAL, lab, poll, run_in_terminal, sh)
+    KUBECTLS, SHOW_TERMINAL, lab, run_in_terminal, sh)
 
 VERSIONS = list(KUBECTLS)
 
@@ -142,7 +142,7 @@ def test_python_client_attach(lab):
     response = stream(lab.core.connect_get_namespaced_pod_attach, "talk-py", lab.ns, stdin=True, stdout=True,
                       stderr=True, tty=False, _preload_content=False)
     response.write_stdin("hello\n")
-    line = poll(lambda: response.update(timeout=1) or response.peek_stdout(), "attached output")
+    line = eventually_sync(lambda: response.update(timeout=1) or response.peek_stdout(), "attached output")
     assert "got hello" in line
     response.close()
 
@@ -202,20 +202,20 @@ def test_agent_not_answering(lab):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_nothing_left_after_the_client_goes_away(lab, version, docker_client):
     """kubectl killed mid-exec: the command is ended, the agent's session and tasks are gone."""
-    poll(lambda: lab.agent_debug()["sessions"] == 0, "earlier tests' sessions to end")
+    eventually_sync(lambda: lab.agent_debug()["sessions"] == 0, "earlier tests' sessions to end")
     baseline = lab.agent_debug()["tasks"]
     process = subprocess.Popen(lab.kubectl_argv(version, "exec", "-i", "shell", "--", "sleep", "1000"),
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env=lab.env)
     try:
-        poll(lambda: exec_pids(docker_client, lab), "the exec to start")
+        eventually_sync(lambda: exec_pids(docker_client, lab), "the exec to start")
         assert lab.agent_debug()["sessions"] == 1
     finally:
         process.kill()
         process.wait()
-    poll(lambda: not exec_pids(docker_client, lab), "Docker to have no running exec left")
-    poll(lambda: lab.agent_debug()["sessions"] == 0, "the agent's session to end")
-    poll(lambda: lab.agent_debug()["tasks"] <= baseline, f"the agent's task count back to {baseline}")
+    eventually_sync(lambda: not exec_pids(docker_client, lab), "Docker to have no running exec left")
+    eventually_sync(lambda: lab.agent_debug()["sessions"] == 0, "the agent's session to end")
+    eventually_sync(lambda: lab.agent_debug()["tasks"] <= baseline, f"the agent's task count back to {baseline}")
 
 
 @pytest.mark.parametrize("query", ["exec?command=true&stdout=1", "portforward?ports=80",

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import urllib.request
 
-from tests.conftest import ROOT, free_port
+from minikube_py.testing import ROOT, eventually_sync, free_port
 from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
-    HTTP_PORT, SHOW_TERMINAL, lab, poll, run_in_terminal, sh)
+    HTTP_PORT, SHOW_TERMINAL, lab, run_in_terminal, sh)
 
 
 def mkctl_argv(lab, *args: str) -> list[str]:
@@ -87,4 +87,4 @@ def test_port_forward_pod_and_service(lab):
         finally:
             process.kill()
             process.wait()
-    poll(lambda: lab.agent_debug()["sessions"] == 0, "the agent's port-forward sessions to end")
+    eventually_sync(lambda: lab.agent_debug()["sessions"] == 0, "the agent's port-forward sessions to end")

@@ -22,9 +22,9 @@ from kubernetes.stream import portforward
 from agent.kubelet.streaming.portforward import WebSocketBytes
 from minikube_py.httpstream import spdy
 
-from tests.conftest import free_port
+from minikube_py.testing import eventually_sync, free_port
 from tests.integration.streaming_lab import (  # noqa: F401  (lab is a fixture)
-    BIG_FILE_MB, ECHO_PORT, HTTP_PORT, KUBECTLS, lab, poll)
+    BIG_FILE_MB, ECHO_PORT, HTTP_PORT, KUBECTLS, lab)
 
 VERSIONS = list(KUBECTLS)
 CONNECTIONS = 6
@@ -133,12 +133,12 @@ def test_python_client_port_forward(lab):
 
 def test_python_client_port_forward_error(lab):
     forward = portforward(lab.core.connect_get_namespaced_pod_portforward, "web", lab.ns, ports="7")
-    poll(lambda: forward.error(7), "the error channel of port 7")
+    eventually_sync(lambda: forward.error(7), "the error channel of port 7")
     assert "error forwarding port 7" in forward.error(7)
 
 
 def test_sessions_end_with_their_clients(lab):
-    poll(lambda: lab.agent_debug()["sessions"] == 0, "every streaming session on the agent to end")
+    eventually_sync(lambda: lab.agent_debug()["sessions"] == 0, "every streaming session on the agent to end")
 
 
 def read_to_eof(port: int) -> bytes:

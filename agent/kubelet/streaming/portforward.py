@@ -1,7 +1,8 @@
 """Port-forward: TCP connections made inside the pod's network namespace (kubelet portforward).
 
 No host port and no socat: a helper thread enters the sandbox's network
-namespace, creates the socket there and returns (agent/kubelet/netns.py), and
+namespace, creates the socket there and returns (minikube_py/netns.py,
+agent/kubelet/pod_sockets.py), and
 the event loop connects it to 127.0.0.1:<port>, which is the pod's own
 loopback. Two wire protocols carry the bytes:
 
@@ -28,7 +29,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
-from agent.kubelet.netns import connected_socket
+from agent.kubelet.pod_sockets import connected_socket
 from minikube_py.httpstream import spdy, wsstream
 
 log = logging.getLogger("agent.streaming.portforward")
