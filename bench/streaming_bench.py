@@ -30,24 +30,76 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import docker
+from kubernetes import client as k8s
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minikube_py.netns import tcp_socket_in  # noqa: E402
-from agent.kubelet.streaming.docker_streams import _hijack  # noqa: E402
+from agent.kubelet.streaming.docker_streams import open_docker_stream  # noqa: E402
 from minikube_py.client.config import ClientConfig  # noqa: E402
 from minikube_py.client.rest import ApiClient  # noqa: E402
 from minikube_py.client.stream import run_command  # noqa: E402
-from minikube_py.images import build_images  # noqa: E402
-from tests.agent_harness import FOREVER, IMAGE, Agent, remove_node_containers  # noqa: E402
-from tests.conftest import ApiServer, Etcd, free_port  # noqa: E402
-from tests.integration.streaming_lab import KUBECTLS, Lab, sh  # noqa: E402
+from minikube_py.images import BUSYBOX_IMAGE, build_images  # noqa: E402
+from minikube_py.netns import tcp_socket_in  # noqa: E402
+from minikube_py.testing import ApiServer, Etcd, eventually_sync, free_port, stop_process  # noqa: E402
 
 PORT = 8080
+NS = "bench"
+FOREVER = "trap 'exit 0' TERM; while :; do sleep 1; done"     # busybox sleep as PID 1 ignores SIGTERM
+KUBECTLS = {"1.20": ROOT / ".run/tools/usr/bin/kubectl", "1.33": ROOT / ".run/tools/kubectl-1.33/kubectl"}
+
+
+class Cluster:
+    """etcd, the API server and one agent on Docker; everything it started is removed by stop()."""
+
+    def __init__(self, docker_client: docker.DockerClient) -> None:
+        self.docker = docker_client
+        self.etcd = Etcd()
+        self.apiserver = ApiServer(self.etcd)
+        self.root = Path(tempfile.mkdtemp(prefix="mk-stream-bench-"))
+        self.node = f"stream-bench-{uuid.uuid4().hex[:5]}"
+        self.agent: subprocess.Popen | None = None
+        self.core: k8s.CoreV1Api | None = None
+
+    def start(self) -> None:
+        self.etcd.start()
+        self.apiserver.start()
+        self.agent = subprocess.Popen(
+            [sys.executable, "-m", "agent", "--server", self.apiserver.url, "--node-name", self.node,
+             "--node-ip", "127.0.0.1", "--port", str(free_port()), "--bind-address", "127.0.0.1",
+             "--root-dir", str(self.root)], stdout=open(self.root / "agent.log", "ab"), stderr=subprocess.STDOUT,
+            cwd=ROOT)
+        self.core = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=self.apiserver.url)))
+        self.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+
+    def run_pod(self, name: str, script: str) -> None:
+        assert self.core is not None
+        self.core.create_namespaced_pod(NS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                                             "spec": {"nodeName": self.node, "terminationGracePeriodSeconds": 2,
+                                                      "containers": [{"name": "main", "image": BUSYBOX_IMAGE,
+                                                                      "command": ["sh", "-c", script]}]}})
+        eventually_sync(lambda: self.core.read_namespaced_pod(name, NS).status.phase == "Running",
+                        f"pod {name} Running", 120)
+
+    def kubectl(self, version: str, *args: str) -> list[str]:
+        return [str(KUBECTLS[version]), "--server", self.apiserver.url, "-n", NS,
+                "--cache-dir", str(self.root / f"cache-{version}"), *args]
+
+    def container(self, pod: str, kind: str) -> Any:
+        return next(c for c in self.docker.containers.list(filters={"label": f"io.minikube-py.node={self.node}"})
+                    if c.labels.get("io.minikube-py.kind") == kind and c.labels.get("io.minikube-py.pod-name") == pod)
+
+    def stop(self) -> None:
+        stop_process(self.agent, timeout=15)
+        for container in self.docker.containers.list(all=True,
+                                                     filters={"label": f"io.minikube-py.node={self.node}"}):
+            container.remove(force=True)
+        self.apiserver.stop()
+        self.etcd.remove()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def download(connect: Callable[[], socket.socket], size: int) -> float:
@@ -63,11 +115,8 @@ def download(connect: Callable[[], socket.socket], size: int) -> float:
     return size / elapsed / 1e6
 
 
-def pod_socket(docker_client: docker.DockerClient, node: str) -> Callable[[], socket.socket]:
-    sandbox = next(c for c in docker_client.containers.list(filters={"label": f"io.minikube-py.node={node}"})
-                   if c.labels.get("io.minikube-py.kind") == "sandbox" and c.labels.get("io.minikube-py.pod-name")
-                   == "web")
-    netns = f"/proc/{sandbox.attrs['State']['Pid']}/ns/net"
+def pod_socket(cluster: Cluster) -> Callable[[], socket.socket]:
+    netns = f"/proc/{cluster.container('web', 'sandbox').attrs['State']['Pid']}/ns/net"
 
     def connect() -> socket.socket:
         sock = tcp_socket_in(netns)
@@ -109,7 +158,7 @@ async def round_trips_through_api(server: str, ns: str, count: int) -> list[floa
 
 async def round_trips_on_docker(docker_client: docker.DockerClient, container_id: str, count: int) -> list[float]:
     exec_id = docker_client.api.exec_create(container_id, ["cat"], stdin=True, stdout=True, stderr=True)["Id"]
-    reader, writer = await _hijack(f"/exec/{exec_id}/start", {"Detach": False, "Tty": False})
+    reader, writer = await open_docker_stream(f"/exec/{exec_id}/start", {"Detach": False, "Tty": False})
     samples = []
     for _ in range(count):
         start = time.perf_counter()
@@ -135,37 +184,28 @@ def main() -> None:
     args = parser.parse_args()
     docker_client = docker.from_env()
     build_images(client=docker_client)
-    etcd = Etcd()
-    etcd.start()
-    apiserver = ApiServer(etcd)
-    root = Path(tempfile.mkdtemp(prefix="mk-stream-bench-"))
-    node = f"stream-bench-{uuid.uuid4().hex[:5]}"
-    agent = Agent("", node, str(root))
+    cluster = Cluster(docker_client)
     processes: list[subprocess.Popen] = []
     try:
-        apiserver.start()
-        agent.server = apiserver.url
-        agent.start()
-        lab = Lab(apiserver, agent, "bench", root)
-        lab.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}})
-        lab.create_pod("web", [sh("web", f"mkdir -p /www && dd if=/dev/urandom of=/www/big bs=1048576 "
-                                         f"count={args.mb} 2>/dev/null && httpd -p {PORT} -h /www && " + FOREVER)])
-        lab.create_pod("shell", [{"name": "main", "image": IMAGE, "command": ["sh", "-c", FOREVER]}])
-        lab.wait_phase("web")
-        lab.wait_phase("shell")
-        time.sleep(2)                              # dd has written the file before httpd starts; let it settle
+        cluster.start()
+        cluster.run_pod("web", f"mkdir -p /www && dd if=/dev/urandom of=/www/big bs=1048576 count={args.mb} "
+                               f"2>/dev/null && httpd -p {PORT} -h /www && " + FOREVER)
+        cluster.run_pod("shell", FOREVER)
         size = args.mb * 1024 * 1024
-        ways: dict[str, Callable[[], socket.socket]] = {"direct (pod netns socket)": pod_socket(docker_client, node)}
+        direct_socket = pod_socket(cluster)
+        # Running means the container started; httpd listens once dd has written the file.
+        eventually_sync(lambda: direct_socket().close() or True, "httpd in the web pod", 120, retry_on=(OSError,))
+        ways: dict[str, Callable[[], socket.socket]] = {"direct (pod netns socket)": direct_socket}
         for version, path in KUBECTLS.items():
             if path.exists():
                 local = free_port()
-                process, connect = forwarded(lab.kubectl_argv(version, "port-forward", "pod/web", f"{local}:{PORT}"),
+                process, connect = forwarded(cluster.kubectl(version, "port-forward", "pod/web", f"{local}:{PORT}"),
                                              local)
                 processes.append(process)
                 ways[f"kubectl {version} port-forward"] = connect
         local = free_port()
-        process, connect = forwarded([sys.executable, "-m", "minikube_py.cli.mkctl", "-s", apiserver.url, "-n",
-                                      "bench", "port-forward", "pod/web", f"{local}:{PORT}"], local)
+        process, connect = forwarded([sys.executable, "-m", "minikube_py.cli.mkctl", "-s", cluster.apiserver.url,
+                                      "-n", NS, "port-forward", "pod/web", f"{local}:{PORT}"], local)
         processes.append(process)
         ways["mkctl port-forward"] = connect
         results: dict[str, list[float]] = {name: [] for name in ways}
@@ -181,13 +221,12 @@ def main() -> None:
         direct = statistics.median(results["direct (pod netns socket)"])
         for name, values in results.items():
             median = statistics.median(values)
-            print(f"  {name:32s} {median:8.1f}   ({min(values):.1f}-{max(values):.1f})   {median / direct:5.1%} of direct")
+            print(f"  {name:32s} {median:8.1f}   ({min(values):.1f}-{max(values):.1f})   {median / direct:5.1%} "
+                  f"of direct")
 
-        container = next(c for c in docker_client.containers.list(filters={"label": f"io.minikube-py.node={node}"})
-                         if c.labels.get("io.minikube-py.pod-name") == "shell"
-                         and c.labels.get("io.minikube-py.kind") == "app")
-        through_api = asyncio.run(round_trips_through_api(apiserver.url, "bench", args.round_trips))
-        on_docker = asyncio.run(round_trips_on_docker(docker_client, container.id, args.round_trips))
+        shell = cluster.container("shell", "app")
+        through_api = asyncio.run(round_trips_through_api(cluster.apiserver.url, NS, args.round_trips))
+        on_docker = asyncio.run(round_trips_on_docker(docker_client, shell.id, args.round_trips))
         print(f"exec round trip, one line through cat, {args.round_trips} times (ms: p50 / p99)")
         print(f"  API server + agent (WebSocket v5) {ms(through_api, 0.5):>8} / {ms(through_api, 0.99)}")
         print(f"  Docker exec stream directly       {ms(on_docker, 0.5):>8} / {ms(on_docker, 0.99)}")
@@ -196,7 +235,8 @@ def main() -> None:
                 walls = []
                 for _ in range(10):
                     start = time.perf_counter()
-                    assert lab.kubectl(version, "exec", "shell", "--", "true").returncode == 0
+                    subprocess.run(cluster.kubectl(version, "exec", "shell", "--", "true"), check=True,
+                                   capture_output=True)
                     walls.append(time.perf_counter() - start)
                 print(f"  kubectl {version} exec -- true (whole process) {ms(walls, 0.5):>8} / max "
                       f"{max(walls) * 1000:.0f}")
@@ -204,11 +244,7 @@ def main() -> None:
         for process in processes:
             process.kill()
             process.wait()
-        agent.stop()
-        remove_node_containers(docker_client, node)
-        apiserver.stop()
-        etcd.remove()
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def docker_socket_path() -> str:
     return host[len("unix://"):]
 
 
-async def _hijack(path: str, body: dict[str, Any] | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def open_docker_stream(path: str, body: dict[str, Any] | None
+                             ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """POST `path` to Docker with `Upgrade: tcp` and return the raw stream after the response head."""
     reader, writer = await asyncio.open_unix_connection(docker_socket_path(), limit=MAX_RESPONSE_HEAD)
     payload = json.dumps(body).encode() if body is not None else b""
@@ -101,7 +102,7 @@ async def _apply_resizes(io: CommandIO, resize: Callable[[int, int], Any]) -> No
 async def _pump(path: str, body: dict[str, Any] | None, io: CommandIO, options: CommandOptions,
                 resize: Callable[[int, int], Any]) -> None:
     """Connect the client's channels to a Docker stream until the output ends or the client goes away."""
-    reader, writer = await _hijack(path, body)
+    reader, writer = await open_docker_stream(path, body)
     tasks = [asyncio.create_task(_copy_output(reader, io, options.tty)), asyncio.create_task(io.gone.wait())]
     helpers = [asyncio.create_task(_apply_resizes(io, resize))]
     if options.stdin:
