@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
@@ -108,7 +109,7 @@ async def proxy_upgrade(request: web.Request, host: str, port: int, target: str)
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, limit=MAX_RESPONSE_HEAD),
                                                 CONNECT_TIMEOUT)
-    except (OSError, asyncio.TimeoutError) as e:
+    except (TimeoutError, OSError) as e:
         raise errors.ApiError(503, "ServiceUnavailable",
                               f"error dialing backend: dial tcp {host}:{port}: {e or 'timeout'}") from e
     try:

@@ -20,7 +20,8 @@ import asyncio
 import contextlib
 import json
 import struct
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aiohttp
 

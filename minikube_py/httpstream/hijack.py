@@ -12,7 +12,7 @@ aiohttp's HTTP parser.
 from __future__ import annotations
 
 import asyncio
-from typing import Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 

@@ -27,8 +27,9 @@ import asyncio
 import logging
 import struct
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 log = logging.getLogger("httpstream.spdy")
 
@@ -156,7 +157,7 @@ class HeaderCodec:
 @dataclass(eq=False)
 class Stream:
     """One SPDY stream: bytes in (until the peer's FIN or RST) and bytes out (until our FIN)."""
-    session: "Session"
+    session: Session
     id: int
     headers: Headers
     _incoming: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)    # b"" marks the end

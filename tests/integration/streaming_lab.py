@@ -15,8 +15,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -93,8 +94,8 @@ def sh(name: str, script: str, **extra: Any) -> dict:
     return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
 
 
-@pytest.fixture(scope="module")
-def lab(apiserver, docker_client) -> Iterator[Lab]:
+@pytest.fixture(scope="module", name="lab")
+def lab_fixture(apiserver, docker_client) -> Iterator[Lab]:
     suffix = uuid.uuid4().hex[:6]
     root = Path(tempfile.mkdtemp(prefix="mk-stream-"))
     agent = Agent(apiserver.url, f"stream-{suffix}", str(root))

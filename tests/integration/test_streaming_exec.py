@@ -24,8 +24,13 @@ from agent.kubelet.runtime.types import LABEL_CONTAINER, LABEL_NODE, LABEL_POD_N
 from minikube_py.httpstream import wsstream
 from minikube_py.testing import eventually_sync, free_port
 from tests.agent_harness import FOREVER
-from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
-    KUBECTLS, SHOW_TERMINAL, lab, run_in_terminal, sh)
+from tests.integration.streaming_lab import (
+    KUBECTLS,
+    SHOW_TERMINAL,
+    lab_fixture,  # noqa: F401  (provides the `lab` fixture)
+    run_in_terminal,
+    sh,
+)
 
 VERSIONS = list(KUBECTLS)
 

@@ -9,8 +9,13 @@ import sys
 import urllib.request
 
 from minikube_py.testing import ROOT, eventually_sync, free_port
-from tests.integration.streaming_lab import (  # noqa: F401 (lab: fixture)
-    HTTP_PORT, SHOW_TERMINAL, lab, run_in_terminal, sh)
+from tests.integration.streaming_lab import (
+    HTTP_PORT,
+    SHOW_TERMINAL,
+    lab_fixture,  # noqa: F401  (provides the `lab` fixture)
+    run_in_terminal,
+    sh,
+)
 
 
 def mkctl_argv(lab, *args: str) -> list[str]:
@@ -77,7 +82,7 @@ def test_port_forward_pod_and_service(lab):
         try:
             assert process.stdout.readline().startswith(b"Forwarding from 127.0.0.1:")
 
-            def fetch(path: str) -> bytes:
+            def fetch(path: str, local: int = local) -> bytes:
                 with urllib.request.urlopen(f"http://127.0.0.1:{local}{path}", timeout=30) as response:
                     return response.read()
             with concurrent.futures.ThreadPoolExecutor(4) as pool:

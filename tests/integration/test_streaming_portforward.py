@@ -21,10 +21,14 @@ from kubernetes.stream import portforward
 
 from agent.kubelet.streaming.portforward import WebSocketBytes
 from minikube_py.httpstream import spdy
-
 from minikube_py.testing import eventually_sync, free_port
-from tests.integration.streaming_lab import (  # noqa: F401  (lab is a fixture)
-    BIG_FILE_MB, ECHO_PORT, HTTP_PORT, KUBECTLS, lab)
+from tests.integration.streaming_lab import (
+    BIG_FILE_MB,
+    ECHO_PORT,
+    HTTP_PORT,
+    KUBECTLS,
+    lab_fixture,  # noqa: F401  (provides the `lab` fixture)
+)
 
 VERSIONS = list(KUBECTLS)
 CONNECTIONS = 6

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -43,7 +44,7 @@ class CommandOptions:
     tty: bool
 
     @classmethod
-    def from_request(cls, request: web.Request) -> "CommandOptions":
+    def from_request(cls, request: web.Request) -> CommandOptions:
         query = request.query
         tty = _flag(query, "tty")
         # With a terminal, stderr is merged into stdout (kubectl asks for no stderr stream then).

@@ -25,7 +25,8 @@ import logging
 import os
 import signal
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import docker
 

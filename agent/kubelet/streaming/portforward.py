@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import struct
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
@@ -95,7 +95,7 @@ class SpdyPortForward:
             try:
                 port = int(data.header("port"))
                 reader, writer = await self.connect(port)
-            except (OSError, ValueError, asyncio.TimeoutError) as e:
+            except (TimeoutError, OSError, ValueError) as e:
                 await error.write(f"error forwarding port {data.header('port')} to pod {self.pod}: {e}".encode())
                 return
             to_client = asyncio.create_task(self._to_client(reader, data))
@@ -170,7 +170,7 @@ async def websocket_port_forward(ws: web.WebSocketResponse, protocol: str, ports
         await send(2 * index + 1, prefix)
         try:
             reader, writers[index] = await connect(port)
-        except (OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, OSError) as e:
             await send(2 * index + 1, f"error forwarding port {port} to pod {pod}: {e}".encode())
             continue
         copies.append(asyncio.create_task(_copy_from_pod(reader, lambda chunk, c=2 * index: send(c, chunk))))

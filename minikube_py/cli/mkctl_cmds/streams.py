@@ -22,8 +22,9 @@ import shutil
 import sys
 import tarfile
 import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import PurePosixPath
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import click
 

@@ -16,7 +16,7 @@ import sys
 import termios
 import threading
 import tty
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 
 async def stdin_chunks(fd: int | None = None) -> AsyncIterator[bytes]:
