@@ -23,13 +23,13 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from minikube_py.api import errors
-from minikube_py.api.resources import by_kind
+from minikube_py.api.resources import known
 from minikube_py.httpstream.hijack import Hijacked, hijack
 
 from .routing import RequestInfo
 from .storage import Object, Store
 
-PODS = by_kind("v1", "Pod")
+PODS = known("pods")
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 AGENT_PATHS = {"exec": "exec", "attach": "attach", "portforward": "portForward"}
 CONNECT_TIMEOUT = 5.0
@@ -44,7 +44,7 @@ AgentUrl = Callable[[str, str], Awaitable[str]]     # (node name, path) -> http:
 
 
 def _names(containers: Any) -> list[str]:
-    return [c.get("name") for c in containers or [] if isinstance(c, dict)]
+    return [c["name"] for c in containers or [] if isinstance(c, dict) and isinstance(c.get("name"), str)]
 
 
 def _container(pod: Object, requested: str | None) -> str:
@@ -74,7 +74,7 @@ def _check_runnable(pod: Object, subresource: str) -> None:
 
 
 async def serve(request: web.Request, info: RequestInfo, store: Store, agent_url: AgentUrl) -> web.StreamResponse:
-    pod = await store.get(PODS, info.namespace, info.name)
+    pod = await store.get(PODS, info.namespace, info.name or "")
     subresource = info.subresource or ""
     path = f"/{AGENT_PATHS[subresource]}/{info.namespace}/{info.name}"
     if subresource != "portforward":

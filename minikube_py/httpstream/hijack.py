@@ -110,6 +110,6 @@ async def hijack(request: web.Request, headers: Mapping[str, str]) -> Hijacked:
     response = _SwitchingProtocols(status=101, headers=headers)
     response.force_close()
     incoming = _Incoming(request)
-    request.protocol.set_parser(incoming)
+    request.protocol.set_parser(incoming)    # type: ignore[arg-type]  # aiohttp types it as its WebSocketReader
     await response.prepare(request)
     return Hijacked(request, response, incoming)

@@ -140,7 +140,8 @@ class HeaderCodec:
         if self._inflate.unconsumed_tail:
             raise ProtocolError(f"header block larger than {MAX_HEADER_BLOCK} bytes")
         try:
-            (count,), offset, headers = struct.unpack_from(">I", raw), 4, {}
+            (count,), offset = struct.unpack_from(">I", raw), 4
+            headers: Headers = {}
             for _ in range(count):
                 (size,) = struct.unpack_from(">I", raw, offset)
                 name, offset = raw[offset + 4:offset + 4 + size].decode(), offset + 4 + size
@@ -290,9 +291,9 @@ class Session:
             await self.reply(stream)
             await on_stream(stream)
         elif frame.kind == RST_STREAM:
-            if (stream := self.streams.get(frame.stream_id)) is not None:
-                stream.reset = True
-                stream._end_input()
+            if (reset := self.streams.get(frame.stream_id)) is not None:
+                reset.reset = True
+                reset._end_input()
         elif frame.kind == PING:
             await self.send(control_frame(PING, 0, frame.payload[:4]))
         elif frame.kind == GOAWAY:

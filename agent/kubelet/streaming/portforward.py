@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import struct
 from collections.abc import Awaitable, Callable
@@ -173,7 +174,7 @@ async def websocket_port_forward(ws: web.WebSocketResponse, protocol: str, ports
         except (TimeoutError, OSError) as e:
             await send(2 * index + 1, f"error forwarding port {port} to pod {pod}: {e}".encode())
             continue
-        copies.append(asyncio.create_task(_copy_from_pod(reader, lambda chunk, c=2 * index: send(c, chunk))))
+        copies.append(asyncio.create_task(_copy_from_pod(reader, functools.partial(send, 2 * index))))
     all_copied = asyncio.create_task(asyncio.wait(copies)) if copies else None
     reading = asyncio.create_task(_websocket_to_pods(ws, protocol, writers))
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -95,8 +95,8 @@ class StreamingServer:
             if _upgrade(request) == "websocket":
                 ws = web.WebSocketResponse(protocols=wsstream.EXEC_PROTOCOLS)
                 await ws.prepare(request)
-                io: CommandIO = WebSocketCommand(ws, ws.ws_protocol or rc.CHANNEL)
-                await self._run(io, io.pump(), lambda: run(container_id, options, io))
+                ws_io = WebSocketCommand(ws, ws.ws_protocol or rc.CHANNEL)
+                await self._run(ws_io, ws_io.pump(), lambda: run(container_id, options, ws_io))
                 return ws
             if _upgrade(request) == rc.SPDY_UPGRADE.lower():
                 connection = await _spdy_upgrade(request, (rc.V4_CHANNEL,))
@@ -112,7 +112,7 @@ class StreamingServer:
         raise web.HTTPBadRequest(text="Upgrade request required\n")
 
     @staticmethod
-    async def _run(io: CommandIO, pump: Awaitable[None], start: Callable[[], Awaitable[None]]) -> None:
+    async def _run(io: CommandIO, pump: Coroutine[Any, Any, None], start: Callable[[], Awaitable[None]]) -> None:
         reading = asyncio.create_task(pump)
         try:
             await start()

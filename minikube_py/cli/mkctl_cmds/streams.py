@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -29,15 +30,20 @@ from typing import Any
 import click
 
 from minikube_py.api.errors import ApiError
-from minikube_py.api.resources import lookup
+from minikube_py.api.resources import known, lookup
 from minikube_py.api.selectors import label_selector_from_dict
 from minikube_py.cli.mkctl_cmds.errors import CliError
 from minikube_py.cli.mkctl_cmds.runtime import Session, command_runner, global_options, warn
 from minikube_py.cli.mkctl_cmds.terminal import is_terminal, raw_terminal, stdin_chunks, terminal_sizes
 from minikube_py.client.stream import forward_connection, run_command
 
-PODS, SERVICES = lookup("pods"), lookup("services")
+PODS, SERVICES = known("pods"), known("services")
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+
+
+async def _write_in_thread(stream: Any, data: bytes) -> None:
+    """A write that may block (a pipe to the tar reader) without blocking the event loop."""
+    await asyncio.to_thread(stream.write, data)
 
 
 async def _write_to(stream: Any, data: bytes) -> None:
@@ -142,7 +148,7 @@ async def cp(session: Session, source: str, destination: str, container: str | N
     remote_source, remote_destination = _split_remote(source), _split_remote(destination)
     if bool(remote_source) == bool(remote_destination):
         raise CliError("error: one of src or dest must be a local file specification, the other a remote one")
-    if remote_destination:
+    if remote_destination is not None:
         pod, path = remote_destination
         target = PurePosixPath(path)
 
@@ -153,6 +159,7 @@ async def cp(session: Session, source: str, destination: str, container: str | N
         code = await _session_command(session, "exec", pod, container, [("command", c) for c in command],
                                       stdin=True, tty=False, stdin_source=_piped(pack))
     else:
+        assert remote_source is not None      # exactly one side is remote (checked above)
         pod, path = remote_source
         code = await _download(session, pod, container, path, destination)
     _exit_with(code)
@@ -181,7 +188,7 @@ async def _download(session: Session, pod: str, container: str | None, path: str
     command = ["tar", "cf", "-", "-C", str(member.parent), member.name]
     try:
         code = await _session_command(session, "exec", pod, container, [("command", c) for c in command],
-                                      stdin=False, tty=False, stdout=lambda data: asyncio.to_thread(sink.write, data))
+                                      stdin=False, tty=False, stdout=functools.partial(_write_in_thread, sink))
     finally:
         sink.close()
         await asyncio.to_thread(thread.join)
