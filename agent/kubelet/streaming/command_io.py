@@ -26,6 +26,8 @@ from minikube_py.httpstream import remotecommand as rc
 from minikube_py.httpstream import spdy, wsstream
 from minikube_py.httpstream.hijack import Hijacked
 
+from .tasks import TASK_NAME
+
 STDIN_BUFFER = 4            # chunks (<= 4 MiB WebSocket messages) queued towards the process before we stop reading
 STREAM_WAIT_SECONDS = 30    # kubelet's streamCreationTimeout
 
@@ -149,9 +151,9 @@ class SpdyCommand(CommandIO):
             return
         self.streams[kind] = stream
         if kind == "stdin":
-            self._pumps.append(asyncio.create_task(self._read_stdin(stream)))
+            self._pumps.append(asyncio.create_task(self._read_stdin(stream), name=TASK_NAME))
         elif kind == "resize":
-            self._pumps.append(asyncio.create_task(self._read_resizes(stream)))
+            self._pumps.append(asyncio.create_task(self._read_resizes(stream), name=TASK_NAME))
         if self.expected <= self.streams.keys():
             self._ready.set()
 

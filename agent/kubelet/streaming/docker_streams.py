@@ -33,6 +33,7 @@ import docker
 from minikube_py.httpstream import remotecommand as rc
 
 from .command_io import CommandIO, CommandOptions
+from .tasks import TASK_NAME
 
 log = logging.getLogger("agent.streaming.docker")
 
@@ -104,10 +105,11 @@ async def _pump(path: str, body: dict[str, Any] | None, io: CommandIO, options: 
                 resize: Callable[[int, int], Any]) -> None:
     """Connect the client's channels to a Docker stream until the output ends or the client goes away."""
     reader, writer = await open_docker_stream(path, body)
-    tasks = [asyncio.create_task(_copy_output(reader, io, options.tty)), asyncio.create_task(io.gone.wait())]
-    helpers = [asyncio.create_task(_apply_resizes(io, resize))]
+    tasks = [asyncio.create_task(_copy_output(reader, io, options.tty), name=TASK_NAME),
+             asyncio.create_task(io.gone.wait(), name=TASK_NAME)]
+    helpers = [asyncio.create_task(_apply_resizes(io, resize), name=TASK_NAME)]
     if options.stdin:
-        helpers.append(asyncio.create_task(_copy_input(writer, io)))
+        helpers.append(asyncio.create_task(_copy_input(writer, io), name=TASK_NAME))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

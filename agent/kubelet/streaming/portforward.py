@@ -33,6 +33,8 @@ from aiohttp import WSMsgType, web
 from agent.kubelet.pod_sockets import connected_socket
 from minikube_py.httpstream import spdy, wsstream
 
+from .tasks import TASK_NAME
+
 log = logging.getLogger("agent.streaming.portforward")
 
 CHUNK = 256 * 1024
@@ -87,7 +89,7 @@ class SpdyPortForward:
         pair[kind] = stream
         if len(pair) == 2:
             del self.pairs[request_id]
-            task = asyncio.create_task(self._forward(pair["data"], pair["error"]))
+            task = asyncio.create_task(self._forward(pair["data"], pair["error"]), name=TASK_NAME)
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
@@ -99,8 +101,8 @@ class SpdyPortForward:
             except (TimeoutError, OSError, ValueError) as e:
                 await error.write(f"error forwarding port {data.header('port')} to pod {self.pod}: {e}".encode())
                 return
-            to_client = asyncio.create_task(self._to_client(reader, data))
-            to_pod = asyncio.create_task(self._to_pod(data, writer))
+            to_client = asyncio.create_task(self._to_client(reader, data), name=TASK_NAME)
+            to_pod = asyncio.create_task(self._to_pod(data, writer), name=TASK_NAME)
             try:
                 # The pod's EOF ends the forwarded connection (as containerd's port forward); the
                 # client's FIN only half-closes the pod socket, its RST ends everything.
@@ -174,9 +176,10 @@ async def websocket_port_forward(ws: web.WebSocketResponse, protocol: str, ports
         except (TimeoutError, OSError) as e:
             await send(2 * index + 1, f"error forwarding port {port} to pod {pod}: {e}".encode())
             continue
-        copies.append(asyncio.create_task(_copy_from_pod(reader, functools.partial(send, 2 * index))))
-    all_copied = asyncio.create_task(asyncio.wait(copies)) if copies else None
-    reading = asyncio.create_task(_websocket_to_pods(ws, protocol, writers))
+        copy = _copy_from_pod(reader, functools.partial(send, 2 * index))
+        copies.append(asyncio.create_task(copy, name=TASK_NAME))
+    all_copied = asyncio.create_task(asyncio.wait(copies), name=TASK_NAME) if copies else None
+    reading = asyncio.create_task(_websocket_to_pods(ws, protocol, writers), name=TASK_NAME)
     try:
         await asyncio.wait([t for t in (reading, all_copied) if t], return_when=asyncio.FIRST_COMPLETED)
     finally:

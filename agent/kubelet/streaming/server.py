@@ -6,8 +6,9 @@ subprotocol from Sec-WebSocket-Protocol (the client's first one we know);
 and echoes the choice in the 101. Anything else is refused before the upgrade
 with a plain-text error, which the API server turns into a Status.
 
-GET /debug/streams reports the open sessions and the process's asyncio task
-count, so that tests can check that nothing is left once clients are gone.
+GET /debug/streams reports the open sessions, the asyncio tasks they started
+(tasks.py) and the process's task count, so that tests can check that nothing
+is left once clients are gone.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from minikube_py.httpstream.hijack import Hijacked, hijack
 from .command_io import CommandIO, CommandOptions, SpdyCommand, WebSocketCommand
 from .docker_streams import DockerStreamError, DockerStreams
 from .portforward import SpdyPortForward, WebSocketBytes, parse_ports, pod_connector, websocket_port_forward
+from .tasks import TASK_NAME, open_tasks
 
 log = logging.getLogger("agent.streaming")
 
@@ -63,7 +65,8 @@ class StreamingServer:
         app.router.add_get("/debug/streams", self.debug)
 
     async def debug(self, request: web.Request) -> web.Response:
-        return web.json_response({"sessions": self.sessions, "tasks": len(asyncio.all_tasks())})
+        return web.json_response({"sessions": self.sessions, "streaming_tasks": open_tasks(),
+                                  "tasks": len(asyncio.all_tasks())})
 
     @contextlib.contextmanager
     def _session(self, what: str) -> Iterator[None]:
@@ -113,7 +116,7 @@ class StreamingServer:
 
     @staticmethod
     async def _run(io: CommandIO, pump: Coroutine[Any, Any, None], start: Callable[[], Awaitable[None]]) -> None:
-        reading = asyncio.create_task(pump)
+        reading = asyncio.create_task(pump, name=TASK_NAME)
         try:
             await start()
         except (DockerStreamError, OSError) as e:
