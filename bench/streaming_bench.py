@@ -74,15 +74,17 @@ class Cluster:
              "--root-dir", str(self.root)], stdout=open(self.root / "agent.log", "ab"), stderr=subprocess.STDOUT,
             cwd=ROOT)
         self.core = k8s.CoreV1Api(k8s.ApiClient(k8s.Configuration(host=self.apiserver.url)))
-        self.core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+        self.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=NS)))
 
     def run_pod(self, name: str, script: str) -> None:
-        assert self.core is not None
-        self.core.create_namespaced_pod(NS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        core = self.core
+        assert core is not None
+        pod: Any = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
                                              "spec": {"nodeName": self.node, "terminationGracePeriodSeconds": 2,
                                                       "containers": [{"name": "main", "image": BUSYBOX_IMAGE,
-                                                                      "command": ["sh", "-c", script]}]}})
-        eventually_sync(lambda: self.core.read_namespaced_pod(name, NS).status.phase == "Running",
+                                                                      "command": ["sh", "-c", script]}]}}
+        core.create_namespaced_pod(NS, pod)
+        eventually_sync(lambda: getattr(core.read_namespaced_pod(name, NS).status, "phase", None) == "Running",
                         f"pod {name} Running", 120)
 
     def kubectl(self, version: str, *args: str) -> list[str]:
@@ -129,7 +131,7 @@ def pod_socket(cluster: Cluster) -> Callable[[], socket.socket]:
 
 def forwarded(argv: list[str], local: int) -> tuple[subprocess.Popen, Callable[[], socket.socket]]:
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
-    assert process.stdout.readline().startswith(b"Forwarding from")
+    assert process.stdout is not None and process.stdout.readline().startswith(b"Forwarding from")
     return process, lambda: socket.create_connection(("127.0.0.1", local), timeout=60)
 
 
@@ -195,7 +197,10 @@ def main() -> None:
         size = args.mb * 1024 * 1024
         direct_socket = pod_socket(cluster)
         # Running means the container started; httpd listens once dd has written the file.
-        eventually_sync(lambda: direct_socket().close() or True, "httpd in the web pod", 120, retry_on=(OSError,))
+        def httpd_listens() -> bool:
+            direct_socket().close()
+            return True
+        eventually_sync(httpd_listens, "httpd in the web pod", 120, retry_on=(OSError,))
         ways: dict[str, Callable[[], socket.socket]] = {"direct (pod netns socket)": direct_socket}
         for version, path in KUBECTLS.items():
             if path.exists():
