@@ -16,6 +16,9 @@ PY="$ROOT/.venv/bin/python"
 lab() { "$PY" -m minikube_py.lab "$@" --name "$NAME"; }     # = minikube-py lab ...
 export KUBECONFIG="/var/lib/minikube-py/lab/$NAME/kubeconfig"
 mkctl() { "$ROOT/.venv/bin/mkctl" "$@"; }
+# kubectl: the current one set-up installs; bring your own with KUBECTL=/path/to/kubectl
+KUBECTL="${KUBECTL:-$ROOT/.run/tools/kubectl-1.33/kubectl}"
+kubectl() { "$KUBECTL" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '\n$ %s\n' "$*"; "$@"; }
 
@@ -31,6 +34,7 @@ show mkctl apply -f examples/hello.yaml
 show mkctl rollout status deployment/hello --timeout 120s
 show mkctl get pods -o wide -l app=hello
 show mkctl get service hello
+show kubectl get deployment,pods -l app=hello -o wide      # the same, with kubectl
 
 # field KIND NAME EXPR: one field of an object (mkctl has no -o jsonpath yet)
 field() { mkctl get "$1" "$2" -o json | "$PY" -c 'import json,sys; o=json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"; }
@@ -68,6 +72,7 @@ cat <<TXT
 The lab keeps running. Try:
   export KUBECONFIG=$KUBECONFIG
   $ROOT/.venv/bin/mkctl get pods -o wide
+  $KUBECTL get all -A
   curl http://192.168.56.10:6443/api/v1/nodes
   $ROOT/.venv/bin/minikube-py lab status --name $NAME
   ip netns exec mkpy-$NAME-node1 iptables-save -t nat | grep KUBE-SVC

