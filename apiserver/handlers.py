@@ -30,6 +30,7 @@ from .deletion import Deleter
 from .http import is_dry_run, json_response, read_body
 from .listing import Lister, ListQuery
 from .options import RegistryConfig
+from .protobuf import check_acceptable
 from .routing import RequestInfo
 from .storage import Store
 from .strategies import Strategy, strategy_for
@@ -68,6 +69,7 @@ class ResourceApi:
 
     async def dispatch(self, request: web.Request, group: str, version: str, path: str) -> web.StreamResponse:
         info = routing.parse(group, version, path)
+        check_acceptable(request.headers.get("Accept", ""))
         method = request.method
         if info.subresource:
             return await self.subresources.serve(request, info)

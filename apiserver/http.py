@@ -9,6 +9,8 @@ from aiohttp import web
 
 from minikube_py.api import errors
 
+from .protobuf import PROTOBUF, decode_protobuf
+
 JSON = "application/json"
 
 
@@ -37,6 +39,8 @@ async def read_body(request: web.Request, *, required: bool = True) -> Any:
             raise errors.bad_request("the request body is empty")
         return None
     content_type = request.content_type
+    if content_type == PROTOBUF:
+        return decode_protobuf(raw)
     try:
         if "yaml" in content_type:
             return yaml.safe_load(raw)
