@@ -11,6 +11,8 @@ temporary data), then measures in the same run:
   API        PATCH of each pod (a strategic merge patch of one label: the
              update path, with its managedFields bookkeeping) and, with
              --apply, a server-side apply of the same label
+  encodings  POST of pods with a JSON body and with a protobuf body (what
+             kubectl >= 1.32 sends), alternating in rounds; the ratio of the two
   watch      W HTTP watchers on one collection; for each of E creates, the
              delay from the POST being sent to each watcher receiving it
 
@@ -34,6 +36,7 @@ from typing import Any
 import aetcd
 import aiohttp
 
+from apiserver.protobuf import PROTOBUF, encode_protobuf
 from minikube_py.testing import ApiServer, Etcd  # the same real processes the tests use
 
 
@@ -168,6 +171,39 @@ async def bench_api(server: ApiServer, session: aiohttp.ClientSession, count: in
     return rate
 
 
+async def bench_create_encodings(server: ApiServer, session: aiohttp.ClientSession, count: int,
+                                 concurrency: int, rounds: int = 8) -> None:
+    """POST pods with JSON and with protobuf bodies, alternating in rounds so that drift hits both alike."""
+    base = f"{server.url}/api/v1/namespaces/bench/pods"
+    encoders: dict[str, tuple[str, Callable[[dict[str, Any]], bytes]]] = {
+        "JSON": ("application/json", lambda obj: json.dumps(obj).encode()),
+        "protobuf": (PROTOBUF, encode_protobuf)}
+    per_round = max(1, count // rounds)
+    results: dict[str, dict[str, Any]] = {name: {"seconds": 0.0, "latencies": [], "server_cpu": 0.0}
+                                          for name in encoders}
+    for round_number in range(rounds):
+        for name, (content_type, encode) in encoders.items():
+            prefix = f"{name.lower()}-{round_number}-"
+            headers = {"Content-Type": content_type, "Accept": f"{PROTOBUF},application/json"}
+
+            async def create(i: int) -> None:
+                async with session.post(base, data=encode(pod_body(f"{prefix}{i}")), headers=headers) as response:
+                    assert response.status == 201, await response.text()
+                    await response.read()
+
+            seconds, latencies = await run_concurrently(per_round, concurrency, create)
+            result = results[name]
+            result["seconds"] += seconds
+            result["latencies"] += latencies
+            result["server_cpu"] += cpu_seconds(METER_PIDS["apiserver"]) - LAST_METER.start["apiserver"]
+    rates = {}
+    for name, result in results.items():
+        total = per_round * rounds
+        rates[name] = report(f"API create, {name} body", total, result["seconds"], result["latencies"])
+        print(f"{'':<28} apiserver cpu {result['server_cpu'] / total * 1e6:.0f} us/op")
+    print(f"{'ratio protobuf/JSON create':<28} {rates['protobuf'] / rates['JSON']:9.2f}   (target >= 0.9)")
+
+
 async def bench_watch(server: ApiServer, watchers: int, events: int) -> list[float]:
     """Open `watchers` watches, create `events` objects; delivery delay per (event, watcher)."""
     base = f"{server.url}/api/v1/namespaces/bench/configmaps"
@@ -219,6 +255,7 @@ async def main(args: argparse.Namespace) -> None:
                     "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}}) as response:
                 assert response.status == 201
             api = await bench_api(server, session, args.objects, args.concurrency, args.apply)
+            await bench_create_encodings(server, session, args.objects, args.concurrency)
         print(f"{'ratio API/raw create':<28} {api / raw:9.2f}   (target >= 0.6 at {args.concurrency} clients)")
         if not args.watchers:
             return

@@ -2,11 +2,13 @@
 
     schema.py     the fact table: every message's field numbers, JSON names and shapes
                   (generated from Kubernetes' generated.proto files by scripts/gen_protobuf_schema.py)
-    messages.py   protobuf message classes built from that table
-    codec.py      the `k8s\\0` + runtime.Unknown envelope, and message <-> JSON dict
+    messages.py   protobuf library message classes built from that table
+    decode.py     the `k8s\\0` + runtime.Unknown envelope, and message -> JSON dict
+    encode.py     JSON dict -> protobuf body, with the protobuf library (what clients do)
     negotiation.py  which response types a client accepts (we answer JSON)
 """
-from .codec import decode_protobuf, encode_protobuf
+from .decode import decode_protobuf
+from .encode import encode_protobuf
 from .negotiation import PROTOBUF, check_acceptable
 
 __all__ = ["PROTOBUF", "check_acceptable", "decode_protobuf", "encode_protobuf"]

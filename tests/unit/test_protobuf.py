@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apiserver.protobuf import check_acceptable, decode_protobuf, encode_protobuf
-from apiserver.protobuf.codec import MAGIC
+from apiserver.protobuf.decode import MAGIC
 from apiserver.protobuf.messages import CLASSES
 from apiserver.protobuf.schema import MESSAGES, ROOTS
 from minikube_py.api.errors import ApiError
@@ -216,6 +216,16 @@ def test_bad_bodies_are_400_naming_the_problem(body: bytes, message: str):
     with pytest.raises(ApiError) as caught:
         decode_protobuf(body)
     assert caught.value.code == 400 and message in caught.value.message
+
+
+def test_text_that_is_not_utf8():
+    """A string field becomes U+FFFD as Go's JSON encoder writes it; a map key is refused (400)."""
+    body = encode_protobuf({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "abc"},
+                            "data": {"key": "value"}})
+    assert decode_protobuf(body.replace(b"abc", b"a\xffc"))["metadata"]["name"] == "a\ufffdc"
+    with pytest.raises(ApiError) as caught:
+        decode_protobuf(body.replace(b"key", b"k\xffy"))
+    assert caught.value.code == 400
 
 
 @pytest.mark.parametrize("accept, refused", [
