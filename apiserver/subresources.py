@@ -9,7 +9,8 @@
   the pod as the watch cache has it and writes with a compare on its revision.
 - `finalize` (namespaces): how the namespace controller removes
   `spec.finalizers` once the namespace is empty.
-- `log` (pods): proxied to the node agent that runs the pod.
+- `log` (pods): proxied to the node agent that runs the pod, with the
+  PodLogOptions (since, tail, limitBytes, ...) validated here and honoured there.
 - `eviction` (pods): a delete that honours PodDisruptionBudgets (eviction.py).
 - `exec`, `attach`, `portforward` (pods): upgraded connections proxied to the
   node agent (streaming.py).
@@ -22,6 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from minikube_py.api import errors, times
+from minikube_py.api.pod_log_options import PodLogOptions
 from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
@@ -37,7 +39,6 @@ from .updates import Updater, apply_patch
 from .watchcache import WatchCache
 
 NODES = by_kind("v1", "Node")
-LOG_PARAMS = ("follow", "tailLines", "timestamps", "previous", "sinceSeconds", "limitBytes")
 
 
 def to_scale(obj: Object) -> Object:
@@ -173,7 +174,8 @@ class Subresources:
         spec = pod.get("spec") or {}
         containers = [c.get("name") for c in spec.get("containers") or [] if isinstance(c, dict)]
         init_containers = [c.get("name") for c in spec.get("initContainers") or [] if isinstance(c, dict)]
-        container = request.query.get("container") or (containers[0] if len(containers) == 1 else None)
+        options = PodLogOptions.from_query(request.query, info.name)
+        container = options.container or (containers[0] if len(containers) == 1 else None)
         if container is None:
             raise errors.bad_request(f"a container name must be specified for pod {info.name}, "
                                      f"choose one of: {containers}")
@@ -182,8 +184,7 @@ class Subresources:
         if not spec.get("nodeName"):
             raise errors.bad_request(f"pod {info.name} does not have a host assigned")
         url = await self._agent_url(spec["nodeName"], f"/containerLogs/{info.namespace}/{info.name}/{container}")
-        params = {k: v for k, v in request.query.items() if k in LOG_PARAMS}
-        return await self._proxy(request, url, params)
+        return await self._proxy(request, url, options.to_query())
 
     async def stream(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         return await streaming.serve(request, info, self.store, self._agent_url)

@@ -1,29 +1,32 @@
 """The agent's HTTP endpoint: kubelet's server (pkg/kubelet/server) for logs and health.
 
-    GET /containerLogs/{namespace}/{pod}/{container}?follow=&tailLines=&timestamps=&previous=
+    GET /containerLogs/{namespace}/{pod}/{container}?follow=&previous=&sinceSeconds=&sinceTime=
+                                                     &timestamps=&tailLines=&limitBytes=
     GET /healthz
     GET /pods                 the pods this agent runs (as kubelet's read-only /pods)
     /exec, /attach, /run, /portForward   kubelet's streaming server (agent/kubelet/streaming)
 
-The API server's pods/log proxies here. `previous` reads the container before
-the current one, which the pod worker keeps for exactly this reason. One server
+The API server's pods/log proxies here with the PodLogOptions it validated
+(minikube_py/api/pod_log_options.py). `previous` reads the container before the
+current one, which the pod worker keeps for exactly this reason; since and
+limitBytes are applied to the timestamped lines by log_filter.py. One server
 can serve several (hollow) kubelets of one process.
 """
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
 
 from agent.kubelet.kubelet import Kubelet
+from agent.kubelet.log_filter import LogFilter
 from agent.kubelet.streaming.server import StreamingServer
 from agent.kubelet.sync import history_by_name
 from agent.kubelet.runtime.types import KIND_APP, KIND_INIT
-
-
-def _flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "false").lower() in ("true", "1")
+from minikube_py.api.errors import ApiError
+from minikube_py.api.pod_log_options import PodLogOptions
 
 
 class LogServer:
@@ -64,16 +67,22 @@ class LogServer:
         kubelet, pod = self._find(namespace, name)
         records = kubelet.runtime.pod_containers(pod["metadata"]["uid"])
         history = {**history_by_name(records, KIND_INIT), **history_by_name(records, KIND_APP)}.get(container) or []
-        previous = _flag(request, "previous")
-        if len(history) < (2 if previous else 1):
-            which = "previous terminated" if previous else ""
+        try:
+            options = PodLogOptions.from_query(request.query, name)
+        except ApiError as e:
+            raise web.HTTPBadRequest(text=e.message + "\n") from None
+        if len(history) < (2 if options.previous else 1):
+            which = "previous terminated" if options.previous else ""
             raise web.HTTPBadRequest(text=f'{which} container "{container}" in pod "{name}" not found\n'.lstrip())
-        record = history[-2] if previous else history[-1]
-        tail = request.query.get("tailLines")
+        record = history[-2] if options.previous else history[-1]
+        since = options.since(datetime.now(timezone.utc))
+        shaped = since is not None or options.limit_bytes is not None
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
-        stream = kubelet.runtime.logs(record.id, follow=_flag(request, "follow") and not previous,
-                                      tail_lines=int(tail) if tail else None, timestamps=_flag(request, "timestamps"))
+        stream = kubelet.runtime.logs(record.id, follow=options.follow and not options.previous,
+                                      tail_lines=options.tail_lines, timestamps=options.timestamps or shaped)
+        if shaped:
+            stream = LogFilter(since, options.timestamps, options.limit_bytes).apply(stream)
         async with contextlib.aclosing(stream) as chunks:
             async for chunk in chunks:
                 await response.write(chunk)

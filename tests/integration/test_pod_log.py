@@ -35,10 +35,29 @@ async def test_log_is_proxied_to_the_pods_node(http, ns, unique):
         await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod("p", node=node))
         status, text = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?tailLines=2&follow=false")
         assert (status, text) == (200, "line 1\nline 2\n")
-        assert asked == [(ns, "p", "app", {"tailLines": "2", "follow": "false"})]
+        assert asked == [(ns, "p", "app", {"tailLines": "2"})]
         status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?container=nope")
         assert status == 400 and body["message"] == "container nope is not valid for pod p"
         assert len(asked) == 1                      # refused without bothering the agent
+        every = ("container=app&follow=true&previous=true&sinceTime=2026-01-02T03:04:05Z&timestamps=true"
+                 "&tailLines=0&limitBytes=10&insecureSkipTLSVerifyBackend=true")
+        status, _ = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?{every}")
+        assert status == 200 and asked[-1][3] == {
+            "follow": "true", "previous": "true", "sinceTime": "2026-01-02T03:04:05Z", "timestamps": "true",
+            "tailLines": "0", "limitBytes": "10", "insecureSkipTLSVerifyBackend": "true"}
+        status, _ = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?sinceSeconds=5")
+        assert status == 200 and asked[-1][3] == {"sinceSeconds": "5"}
+        for query, field in (("tailLines=-1", "tailLines"), ("limitBytes=0", "limitBytes"),
+                             ("sinceSeconds=0", "sinceSeconds"),
+                             ("sinceSeconds=5&sinceTime=2026-01-02T03:04:05Z", "")):
+            status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?{query}")
+            assert status == 422 and body["details"]["kind"] == "PodLogOptions", (query, body)
+            assert body["details"]["causes"][0]["field"] == field
+        status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?follow=perhaps")
+        assert status == 400 and "follow" in body["message"]
+        status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?sinceTime=yesterday")
+        assert status == 400 and "sinceTime" in body["message"]
+        assert len(asked) == 3
         await http.ok("DELETE", f"/api/v1/nodes/{node}")
     finally:
         await runner.cleanup()

@@ -273,10 +273,14 @@ class DockerRuntime:
 
     async def logs(self, container_id: str, *, follow: bool, tail_lines: int | None,
                    timestamps: bool) -> AsyncGenerator[bytes, None]:
-        """The container's output, chunk by chunk, read by a thread and handed over through a queue."""
+        """The container's output, chunk by chunk, read by a thread and handed over through a queue.
+
+        Each stream has a connection of its own: a stream closed before its end (a client that
+        went away, limitBytes reached) leaves a dead socket that a pooled connection would keep."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=256)
-        stream = await self._call(self.client.api.logs, container_id, stream=True, follow=follow,
+        api = docker.APIClient(version=self.client.api.api_version, **docker.utils.kwargs_from_env())
+        stream = await self._call(api.logs, container_id, stream=True, follow=follow,
                                   timestamps=timestamps, tail="all" if tail_lines is None else tail_lines)
 
         def pump() -> None:
@@ -295,6 +299,7 @@ class DockerRuntime:
         finally:
             stream.close()
             reader.cancel()
+            api.close()
 
 
 def _created_order(created: str) -> float:

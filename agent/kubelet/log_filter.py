@@ -1,0 +1,65 @@
+"""Shaping a container's log stream to PodLogOptions, as kubelet's log reader does
+(pkg/kubelet/kuberuntime/logs: sinceTime, timestamps and limitBytes over timestamped lines).
+
+The runtime is asked for the log with each line prefixed by its RFC 3339 nanosecond time
+("2026-12-07T23:50:01.123456789Z hello"). Lines older than `since` are skipped, the
+prefix is kept only when the client asked for timestamps, and output stops after
+`limit_bytes` (even mid-line, as kubelet's LimitWriter does). Tail and follow are the
+runtime's own (`docker logs --tail --follow`), applied before this filter, so a tail
+counts lines before the since filter as kubelet's does.
+"""
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from typing import AsyncIterator
+
+
+def line_time(line: bytes) -> float | None:
+    """Seconds since the epoch of a timestamped line's RFC 3339 prefix; None without a prefix."""
+    stamp = line.split(b" ", 1)[0].decode("ascii", "replace").rstrip("Z")
+    seconds, _, fraction = stamp.partition(".")
+    try:
+        base = datetime.fromisoformat(seconds).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+    return base + (float(f"0.{fraction}") if fraction.isdigit() else 0.0)
+
+
+class LogFilter:
+    def __init__(self, since: datetime | None, timestamps: bool, limit_bytes: int | None) -> None:
+        self.since = since.timestamp() if since else None
+        self.timestamps = timestamps
+        self.remaining = limit_bytes
+
+    def _shape(self, line: bytes) -> bytes:
+        moment = line_time(line)
+        if moment is None:            # a line without a time prefix (a runtime that gives none)
+            return line
+        if self.since is not None and moment < self.since:
+            return b""
+        return line if self.timestamps else line.split(b" ", 1)[-1]
+
+    def _limited(self, data: bytes) -> bytes:
+        if self.remaining is None:
+            return data
+        data = data[:self.remaining]
+        self.remaining -= len(data)
+        return data
+
+    async def apply(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """The shaped stream; it ends early once limit_bytes have been given."""
+        pending = b""
+        async with contextlib.aclosing(chunks) as source:     # closed when we stop early, too
+            async for chunk in source:
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                out = self._limited(b"".join(self._shape(line + b"\n") for line in lines))
+                if out:
+                    yield out
+                if self.remaining == 0:
+                    return
+        if pending:               # the last line, without its newline
+            out = self._limited(self._shape(pending))
+            if out:
+                yield out
