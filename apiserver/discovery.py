@@ -31,15 +31,15 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from apiserver import openapi
+from apiserver.http import error_response
 from minikube_py.api.errors import ApiError
 from minikube_py.api.resources import GROUP_VERSIONS, RESOURCES, ResourceType, by_group_version
+from minikube_py.version import GIT_VERSION, KUBERNETES_MAJOR, KUBERNETES_MINOR
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 routes = web.RouteTableDef()
 
-KUBERNETES_MAJOR, KUBERNETES_MINOR = "1", "20"
-GIT_VERSION = "v1.20.0-minikube-py"
 
 # --------------------------------------------------------------------------
 # Subresources: what each one is called, which verbs it allows and, when it
@@ -171,8 +171,7 @@ def version_info() -> dict[str, str]:
 
 
 def not_served() -> web.Response:
-    err = ApiError(404, "NotFound", "the server could not find the requested resource")
-    return web.json_response(err.status(), status=err.code)
+    return error_response(ApiError(404, "NotFound", "the server could not find the requested resource"))
 
 
 # --------------------------------------------------------------------------
@@ -204,10 +203,17 @@ async def get_core_api_versions(request: web.Request) -> web.Response:
     })
 
 
-@discovery_get("/api/{version}")
 async def get_core_resources(request: web.Request) -> web.Response:
-    body = api_resource_list("", request.match_info["version"])
+    version = request.match_info.get("version") or request.path.strip("/").split("/")[1]
+    body = api_resource_list("", version)
     return web.json_response(body) if body else not_served()
+
+
+# Each served core version by its plain path too: the resource routes' `/api/v1/{tail}` would
+# otherwise take `/api/v1/` (aiohttp looks routes up by their longest literal prefix first).
+for _version in core_versions():
+    discovery_get(f"/api/{_version}")(get_core_resources)
+discovery_get("/api/{version}")(get_core_resources)
 
 
 @discovery_get("/apis")

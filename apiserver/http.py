@@ -15,7 +15,8 @@ JSON = "application/json"
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON)
+    """A JSON answer ending in a newline, as kube-apiserver's encoder (json.Encoder.Encode) writes it."""
+    return web.Response(body=orjson.dumps(body) + b"\n", status=status, content_type=JSON)
 
 
 def error_response(error: errors.ApiError) -> web.Response:

@@ -153,6 +153,7 @@ class Updater:
         objectmeta.check_uid_unchanged(rt, new, old)     # every subresource too: kubelet relies on it
         if subresource == "status":
             new = strategy.prepare_for_status_update(new, old)
+            apply_defaults(rt, new)      # as Kubernetes defaults every object it decodes
         elif subresource == "finalize":
             new = strategy.prepare_for_finalize(new, old)  # type: ignore[attr-defined]
         else:

@@ -22,9 +22,10 @@ from agent.kubelet.config import KubeletConfig
 from minikube_py.api.errors import ApiError
 from minikube_py.api.quantity import cpu_millis, memory_bytes
 from minikube_py.api.times import timestamp
+from minikube_py.version import GIT_VERSION
 
 log = logging.getLogger("agent.node")
-KUBELET_VERSION = "v1.20.0-minikube-py"
+KUBELET_VERSION = GIT_VERSION
 
 
 def allocatable(capacity: dict[str, str], config: KubeletConfig) -> dict[str, str]:

@@ -31,6 +31,36 @@ def apply_defaults(rt: ResourceType, obj: Obj) -> None:
     """Fill in the defaults for an object of type `rt`, in place."""
     if isinstance(obj, dict) and rt.kind in _DEFAULTERS:
         _DEFAULTERS[rt.kind](obj)
+    if isinstance(obj, dict) and rt.kind in STATUS_ZEROS:
+        status = _object(obj, "status")
+        if status is not None:
+            _fill_missing(status, STATUS_ZEROS[rt.kind])
+
+
+# -- status fields every answer carries ----------------------------------------------------
+# Go's JSON encoding writes a status field without `omitempty` (and every nested struct) even
+# at its zero value, so each Kubernetes answer has these, from the create response on (the
+# strategies' PrepareForCreate resets the status to the zero struct). Clients rely on them:
+# the official Python client refuses a DaemonSet status without numberReady.
+_NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+              "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
+STATUS_ZEROS: dict[str, Object] = {
+    "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                  "numberReady": 0},
+    "ReplicaSet": {"replicas": 0},
+    "Service": {"loadBalancer": {}},
+    "Node": {"daemonEndpoints": {"kubeletEndpoint": {"Port": 0}}, "nodeInfo": dict.fromkeys(_NODE_INFO, "")},
+}
+
+
+def _fill_missing(target: Object, zeros: Object) -> None:
+    for key, zero in zeros.items():
+        if isinstance(zero, dict):
+            child = _object(target, key)
+            if child is not None:
+                _fill_missing(child, zero)
+        else:
+            _default(target, key, zero)
 
 
 # -- small helpers -------------------------------------------------------------------

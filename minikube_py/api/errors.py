@@ -21,12 +21,15 @@ class ApiError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
+        """The Status object, its keys in metav1.Status' field order (kind, apiVersion, metadata,
+        status, message, reason, details, code), as kube-apiserver writes it."""
         body: dict[str, Any] = {
             "kind": "Status", "apiVersion": "v1", "metadata": {},
-            "status": "Failure", "message": self.message, "reason": self.reason, "code": self.code,
+            "status": "Failure", "message": self.message, "reason": self.reason,
         }
         if self.details:
             body["details"] = self.details
+        body["code"] = self.code
         return body
 
     @classmethod

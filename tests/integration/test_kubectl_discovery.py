@@ -94,7 +94,7 @@ STORED = {
                "metadata": {"name": "node-1", "creationTimestamp": "2020-01-01T00:00:00Z"},
                "spec": {"unschedulable": True},
                "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                          "nodeInfo": {"kubeletVersion": "v1.20.0-minikube-py"}}}],
+                          "nodeInfo": {"kubeletVersion": "v1.33.0-minikube-py"}}}],
 }
 
 
@@ -186,7 +186,7 @@ async def test_api_versions_and_version(lab: Lab) -> None:
                            "scheduling.k8s.io/v1", "v1"]
     code, out, err = await lab.kubectl("version", "--short")
     assert code == 0, err
-    assert "Server Version: v1.20.0-minikube-py" in out
+    assert "Server Version: v1.33.0-minikube-py" in out
 
 
 async def test_explain(lab: Lab) -> None:

@@ -192,4 +192,4 @@ async def test_api_resources_and_version(apiserver):
     assert resources[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert ["deployments", "deploy", "apps/v1", "true", "Deployment"] in [r.split() for r in resources]
     version = (await mkctl(apiserver, "version")).out
-    assert version.startswith("Client Version: v") and "Server Version: v1.20" in version
+    assert version.startswith("Client Version: v") and "Server Version: v1.33" in version

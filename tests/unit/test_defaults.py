@@ -173,8 +173,21 @@ def test_secret_defaults_and_string_data() -> None:
 def test_endpoints_and_node_defaults() -> None:
     endpoints = defaulted("Endpoints", {"subsets": [{"ports": [{"port": 80}]}]})
     assert endpoints["subsets"][0]["ports"][0]["protocol"] == "TCP"
-    node = {"metadata": {"name": "n"}, "spec": {"podCIDR": "10.244.1.0/24"}}
-    assert defaulted("Node", copy.deepcopy(node)) == node
+    node = {"metadata": {"name": "n"}, "spec": {"podCIDR": "10.244.1.0/24"},
+            "status": {"nodeInfo": {"kubeletVersion": "v1.33.0"}}}
+    defaulted_node = defaulted("Node", copy.deepcopy(node))
+    assert defaulted_node["spec"] == node["spec"]
+    assert defaulted_node["status"]["daemonEndpoints"] == {"kubeletEndpoint": {"Port": 0}}
+    assert defaulted_node["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.0"      # kept
+    assert defaulted_node["status"]["nodeInfo"]["machineID"] == ""                  # as Go writes it
+
+
+def test_status_fields_go_always_writes() -> None:
+    assert defaulted("DaemonSet", {"spec": {}})["status"] == {
+        "currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+    assert defaulted("DaemonSet", {"status": {"numberReady": 2}})["status"]["numberReady"] == 2
+    assert defaulted("ReplicaSet", {"spec": {}})["status"] == {"replicas": 0}
+    assert defaulted("Service", {"spec": {}})["status"] == {"loadBalancer": {}}
 
 
 @pytest.mark.parametrize("garbage", [

@@ -42,7 +42,7 @@ def by_name(resource_list: dict) -> dict[str, dict]:
 
 async def test_version(client: TestClient) -> None:
     info = await get_json(client, "/version")
-    assert (info["major"], info["minor"], info["gitVersion"]) == ("1", "20", "v1.20.0-minikube-py")
+    assert (info["major"], info["minor"], info["gitVersion"]) == ("1", "33", "v1.33.0-minikube-py")
     assert {"platform", "goVersion", "compiler", "buildDate", "gitCommit"} <= info.keys()
 
 
@@ -165,4 +165,4 @@ async def test_python_kubernetes_client_understands_discovery(client: TestClient
             return version.git_version, deployments.name, pods.namespaced, pods.short_names[0]
 
     # The client is synchronous: run it in a thread so the server keeps serving.
-    assert await asyncio.to_thread(discover) == ("v1.20.0-minikube-py", "deployments", True, "po")
+    assert await asyncio.to_thread(discover) == ("v1.33.0-minikube-py", "deployments", True, "po")

@@ -10,7 +10,7 @@ import yaml
 from apiserver import openapi, openapi_gnostic
 from minikube_py.api.resources import RESOURCES
 
-VERSION = "v1.20.0-minikube-py"
+VERSION = "v1.33.0-minikube-py"
 POD, CONTAINER, OBJECT_META = ("io.k8s.api.core.v1.Pod", "io.k8s.api.core.v1.Container",
                                "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
 

@@ -188,10 +188,10 @@ def test_nodes() -> None:
             "status": {"conditions": [{"type": "MemoryPressure", "status": "False"},
                                       {"type": "Ready", "status": "True"}],
                        "addresses": [{"type": "InternalIP", "address": "192.168.56.11"}],
-                       "nodeInfo": {"kubeletVersion": "v1.20.0-minikube-py", "osImage": "Debian GNU/Linux 12"}}}
+                       "nodeInfo": {"kubeletVersion": "v1.33.0-minikube-py", "osImage": "Debian GNU/Linux 12"}}}
     row = cells("nodes", node)
     assert row == {"NAME": "node-1", "STATUS": "Ready,SchedulingDisabled", "ROLES": "control-plane,master",
-                   "AGE": "2d", "VERSION": "v1.20.0-minikube-py", "INTERNAL-IP": "192.168.56.11",
+                   "AGE": "2d", "VERSION": "v1.33.0-minikube-py", "INTERNAL-IP": "192.168.56.11",
                    "EXTERNAL-IP": "<none>", "OS-IMAGE": "Debian GNU/Linux 12", "KERNEL-VERSION": "<unknown>",
                    "CONTAINER-RUNTIME": "<unknown>"}
     assert cells("nodes", {"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}})["STATUS"] == "NotReady"
