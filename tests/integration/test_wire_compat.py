@@ -10,14 +10,7 @@ import pytest
 from kubernetes import client
 
 from minikube_py.version import GIT_VERSION
-
-
-@pytest.fixture
-def k8s(apiserver):
-    config = client.Configuration()
-    config.host = apiserver.url
-    with client.ApiClient(config) as api_client:
-        yield api_client
+from tests.integration.test_real_clients import k8s  # noqa: F401  (the official client on our server)
 
 
 def _meta(name: str) -> client.V1ObjectMeta:
