@@ -2,7 +2,7 @@
 
 - `status`: the same object, but PUT/PATCH may change only `.status`
   (controllers and the node agent own status; users own spec).
-- `scale` (deployments, replicasets): an autoscaling/v1 Scale view of
+- `scale` (deployments, replicasets, replicationcontrollers): an autoscaling/v1 Scale view of
   `spec.replicas`, used by `kubectl scale`.
 - `binding` (pods): how the scheduler assigns a pod to a node. It sets
   `spec.nodeName` once; a second binding is a 409 Conflict. It starts from
@@ -43,8 +43,11 @@ NODES = by_kind("v1", "Node")
 
 def to_scale(obj: Object) -> Object:
     meta = obj["metadata"]
+    selector = (obj.get("spec") or {}).get("selector")
+    if obj.get("kind") == "ReplicationController" and isinstance(selector, dict):
+        selector = {"matchLabels": selector}       # core/v1's selector is a plain label map
     try:
-        selector = str(label_selector_from_dict((obj.get("spec") or {}).get("selector")))
+        selector = str(label_selector_from_dict(selector))
     except SelectorError:
         selector = ""
     return {

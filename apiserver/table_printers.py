@@ -391,6 +391,12 @@ def replicaset_row(rs: Obj, now: datetime) -> Row:
             selector_string(field(rs, "spec", "selector"))]
 
 
+def replication_controller_row(rc: Obj, now: datetime) -> Row:
+    """A ReplicaSet's row; the selector is a label map, shown as `labels.SelectorFromSet` does."""
+    return replicaset_row({**rc, "spec": {**mapping(rc, "spec"),
+                                          "selector": {"matchLabels": mapping(rc, "spec", "selector")}}}, now)
+
+
 DAEMONSET_COLUMNS = (
     NAME,
     Column("Desired", "The total number of nodes that should be running the daemon pod.", "integer"),
@@ -455,6 +461,7 @@ PRINTERS: dict[str, Printer] = {
     "Event": Printer(EVENT_COLUMNS, event_row),
     "Deployment": Printer(DEPLOYMENT_COLUMNS, deployment_row),
     "ReplicaSet": Printer(REPLICASET_COLUMNS, replicaset_row),
+    "ReplicationController": Printer(REPLICASET_COLUMNS, replication_controller_row),
     "DaemonSet": Printer(DAEMONSET_COLUMNS, daemonset_row),
     "Job": Printer(JOB_COLUMNS, job_row),
     "Lease": Printer(LEASE_COLUMNS, lease_row),

@@ -44,16 +44,17 @@ def apply_defaults(rt: ResourceType, obj: Obj) -> None:
 # the official Python client refuses a DaemonSet status without numberReady.
 _NODE_INFO = ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
               "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")
-STATUS_ZEROS: dict[str, Object] = {
+STATUS_ZEROS: dict[str, Obj] = {
     "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
                   "numberReady": 0},
     "ReplicaSet": {"replicas": 0},
+    "ReplicationController": {"replicas": 0},
     "Service": {"loadBalancer": {}},
     "Node": {"daemonEndpoints": {"kubeletEndpoint": {"Port": 0}}, "nodeInfo": dict.fromkeys(_NODE_INFO, "")},
 }
 
 
-def _fill_missing(target: Object, zeros: Object) -> None:
+def _fill_missing(target: Obj, zeros: Obj) -> None:
     for key, zero in zeros.items():
         if isinstance(zero, dict):
             child = _object(target, key)
@@ -256,6 +257,24 @@ def default_replica_set(replica_set: Obj) -> None:
         _default_template(spec)
 
 
+def default_replication_controller(rc: Obj) -> None:
+    """SetDefaults_ReplicationController: the template's labels are the selector and the labels
+    when those are empty (the old API had no separate selector type), and one replica."""
+    spec = _object(rc, "spec")
+    if spec is None:
+        return
+    template_labels = _existing(_existing(spec, "template"), "metadata")
+    labels = template_labels.get("labels") if template_labels else None
+    metadata = _existing(rc, "metadata")
+    if isinstance(labels, dict) and labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        if metadata is not None and not metadata.get("labels"):
+            metadata["labels"] = dict(labels)
+    _default(spec, "replicas", 1)
+    _default_template(spec)
+
+
 def default_daemon_set(daemon_set: Obj) -> None:
     spec = _object(daemon_set, "spec")
     if spec is None:
@@ -374,6 +393,7 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "Endpoints": default_endpoints,
     "Deployment": default_deployment,
     "ReplicaSet": default_replica_set,
+    "ReplicationController": default_replication_controller,
     "DaemonSet": default_daemon_set,
     "Job": default_job,
     "Namespace": default_namespace,

@@ -90,6 +90,7 @@ PATCH_STRATEGIES: dict[tuple[str, str], dict[str, PatchMeta]] = {
     ("v1", "ConfigMap"): {},
     ("v1", "Secret"): {},
     ("v1", "Event"): {},
+    ("v1", "ReplicationController"): WORKLOAD,
     ("apps/v1", "Deployment"): {"spec.strategy": PatchMeta("retainKeys"), **WORKLOAD},
     ("apps/v1", "ReplicaSet"): WORKLOAD,
     ("apps/v1", "DaemonSet"): WORKLOAD,

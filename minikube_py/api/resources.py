@@ -64,6 +64,8 @@ RESOURCES: tuple[ResourceType, ...] = (
                  allow_create_on_update=True, list_kind="EndpointsList"),
     ResourceType("", "v1", "ConfigMap", "configmaps", True, ("cm",), has_spec=False),
     ResourceType("", "v1", "Secret", "secrets", True, has_spec=False),
+    ResourceType("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",), ("status", "scale"),
+                 _WORKLOAD),
     ResourceType("", "v1", "Event", "events", True, ("ev",), has_spec=False,
                  allow_create_on_update=True),
     # apps/v1

@@ -182,6 +182,18 @@ def test_endpoints_and_node_defaults() -> None:
     assert defaulted_node["status"]["nodeInfo"]["machineID"] == ""                  # as Go writes it
 
 
+def test_replication_controller_defaults_from_its_template() -> None:
+    rc = defaulted("ReplicationController", {"metadata": {"name": "rc"}, "spec": {"template": {
+        "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    assert rc["spec"]["selector"] == {"app": "web"} and rc["metadata"]["labels"] == {"app": "web"}
+    assert rc["spec"]["replicas"] == 1 and rc["status"] == {"replicas": 0}
+    assert rc["spec"]["template"]["spec"]["restartPolicy"] == "Always"       # the pod template's defaults
+    kept = defaulted("ReplicationController", {"metadata": {"labels": {"x": "y"}}, "spec": {
+        "replicas": 0, "selector": {"app": "a"}, "template": {"metadata": {"labels": {"app": "a", "v": "2"}}}}})
+    assert kept["spec"]["selector"] == {"app": "a"} and kept["metadata"]["labels"] == {"x": "y"}
+    assert kept["spec"]["replicas"] == 0
+
+
 def test_status_fields_go_always_writes() -> None:
     assert defaulted("DaemonSet", {"spec": {}})["status"] == {
         "currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}

@@ -147,6 +147,8 @@ def examples() -> dict[str, dict[str, Any]]:
             "minReadySeconds": 5, "progressDeadlineSeconds": 120}},
         "ReplicaSet": {"metadata": meta(), "spec": {"replicas": 2, "selector": copy.deepcopy(selector),
                                                     "template": template()}},
+        "ReplicationController": {"metadata": meta(), "spec": {"replicas": 2, "selector": {"app": "web"},
+                                                               "template": template()}},
         "DaemonSet": {"metadata": meta("agent"), "spec": {"selector": {"matchLabels": {"app": "web"}},
                                                           "template": template(),
                                                           "updateStrategy": {"type": "OnDelete"}}},
@@ -780,6 +782,14 @@ def test_deployment_strategy_errors(strategy: dict[str, Any], field: str, reason
     deployment = example("Deployment")
     deployment["spec"]["strategy"] = strategy
     assert found(causes_of("Deployment", deployment)) == {(field, reason)}
+
+
+def test_replication_controller_selector_is_a_label_map() -> None:
+    rc = example("ReplicationController")
+    rc["spec"]["selector"] = {"app": "other"}
+    assert ("spec.template.metadata.labels", "FieldValueInvalid") in found(causes_of("ReplicationController", rc))
+    rc["spec"]["selector"] = {"matchLabels": {"app": "web"}}          # the apps/v1 shape is refused
+    assert ("spec.selector", "FieldValueInvalid") in found(causes_of("ReplicationController", rc))
 
 
 def test_workload_templates_run_forever() -> None:

@@ -57,6 +57,7 @@ RULES: dict[str, Rules] = {
     "Event": Rules(content=others.validate_event),
     "Deployment": Rules(content=workloads.validate_deployment, update=(workloads.validate_selector_update,)),
     "ReplicaSet": Rules(content=workloads.validate_replica_set, update=(workloads.validate_selector_update,)),
+    "ReplicationController": Rules(content=workloads.validate_replication_controller),
     "DaemonSet": Rules(content=workloads.validate_daemon_set, update=(workloads.validate_selector_update,)),
     "Job": Rules(content=workloads.validate_job, update=(workloads.validate_job_update,)),
     "Lease": Rules(content=others.validate_lease),

@@ -45,6 +45,19 @@ def validate_replica_set(replica_set: dict[str, Any]) -> list[Cause]:
     return errs + _validate_owner_of_pods(spec, "replicaset", APPS_RESTART_POLICIES) + _validate_nonnegative_counts(spec)
 
 
+def validate_replication_controller(rc: dict[str, Any]) -> list[Cause]:
+    """A ReplicaSet whose selector is a plain label map (core/v1's older shape)."""
+    errs: list[Cause] = []
+    spec = get_object(rc, "spec", "", errs)
+    selector = spec.get("selector")
+    if selector is not None and not (isinstance(selector, dict)
+                                     and all(isinstance(v, str) for v in selector.values())):
+        return errs + [invalid("spec.selector", selector, "must be a map of label keys to values")]
+    as_label_selector = {**spec, "selector": {"matchLabels": selector}} if selector is not None else spec
+    return (errs + _validate_owner_of_pods(as_label_selector, "replicationcontroller", APPS_RESTART_POLICIES)
+            + _validate_nonnegative_counts(spec))
+
+
 def validate_daemon_set(daemon_set: dict[str, Any]) -> list[Cause]:
     errs: list[Cause] = []
     spec = get_object(daemon_set, "spec", "", errs)
