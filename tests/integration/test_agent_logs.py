@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from agent.kubelet.log_filter import line_time
-from tests.agent_harness import container_status, eventually, get_pod, pod_body, sh, wait_phase
+from minikube_py.testing import eventually
+from tests.agent_harness import POLL, container_status, get_pod, pod_body, sh, wait_phase
 
 # two lines, a pause of 3 s, two more lines, then quiet until stopped
 SCRIPT = "echo early-1; echo early-2; sleep 3; echo late-1; echo late-2; trap 'exit 0' TERM; while :; do sleep 1; done"
@@ -23,7 +24,7 @@ async def _running_pod(http, ns: str, agent) -> None:
     async def all_lines():
         status, text = await http.get(f"/api/v1/namespaces/{ns}/pods/p/log?container=app&timestamps=true")
         return text if status == 200 and "late-2" in text else None
-    return await eventually(all_lines, "all four lines", agent=agent)
+    return await eventually(all_lines, "all four lines", interval=POLL, explain=agent.log_tail)
 
 
 async def test_every_log_option(http, ns, agent, any_kubectl, apiserver, tmp_path: Path):
@@ -82,11 +83,12 @@ async def test_previous_container_log(http, ns, agent):
         pod = await get_pod(http, ns, "r")
         statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
         return pod if statuses and container_status(pod, "app").get("restartCount", 0) >= 1 else None
-    await eventually(restarted, "a restart", timeout=60, agent=agent)
+    await eventually(restarted, "a restart", timeout=60, interval=POLL, explain=agent.log_tail)
 
     async def second_run():
         status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/r/log")
         return body if status == 200 and "run-2" in body else None
-    assert await eventually(second_run, "the second run's log", agent=agent) == "run-2\n"
+    assert await eventually(second_run, "the second run's log", interval=POLL,
+                            explain=agent.log_tail) == "run-2\n"
     status, body = await http.get(f"/api/v1/namespaces/{ns}/pods/r/log?previous=true")
     assert (status, body) == (200, "run-1\n")
