@@ -17,12 +17,14 @@ agent's /containerLogs, which honours them as kubelet does (agent/kubelet/log_se
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping
 
 from . import errors
 
+INTEGER = re.compile(r"-?[0-9]+")
 BOOLEANS = {"true": True, "1": True, "t": True, "false": False, "0": False, "f": False, "": False}
 
 
@@ -37,7 +39,7 @@ def _int(query: Mapping[str, str], name: str) -> int | None:
     value = query.get(name)
     if value is None or value == "":
         return None
-    if len(value) > 20 or not value.lstrip("-").isdigit():
+    if len(value) > 20 or not INTEGER.fullmatch(value):
         raise errors.bad_request(f'{name}: invalid integer "{value[:40]}"')
     return int(value)
 
@@ -96,8 +98,8 @@ class PodLogOptions:
 
     def since(self, now: datetime) -> datetime | None:
         """The earliest time of a line to show, or None for all."""
-        if self.since_seconds is not None:
-            return datetime.fromtimestamp(now.timestamp() - self.since_seconds, timezone.utc)
+        if self.since_seconds is not None:       # further back than 1970 is all of it
+            return datetime.fromtimestamp(max(0.0, now.timestamp() - self.since_seconds), timezone.utc)
         return self.since_time
 
     def to_query(self) -> dict[str, str]:

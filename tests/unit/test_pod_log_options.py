@@ -46,12 +46,19 @@ def test_round_trip_through_the_query():
                                                                                   tzinfo=timezone.utc)
 
 
+def test_since_seconds_beyond_the_epoch_means_everything():
+    options = PodLogOptions.from_query({"sinceSeconds": "9" * 20})
+    assert options.since(datetime.now(timezone.utc)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize("query, code, text", [
     ({"tailLines": "-1"}, 422, "tailLines: Invalid value: -1: must be greater than or equal to 0"),
     ({"limitBytes": "0"}, 422, "limitBytes: Invalid value: 0: must be greater than 0"),
     ({"sinceSeconds": "0"}, 422, "sinceSeconds: Invalid value: 0: must be greater than 0"),
     ({"sinceSeconds": "1", "sinceTime": "2026-01-02T03:04:05Z"}, 422, "at most one of `sinceTime` or `sinceSeconds`"),
     ({"tailLines": "ten"}, 400, 'tailLines: invalid integer "ten"'),
+    ({"limitBytes": "--5"}, 400, 'limitBytes: invalid integer "--5"'),
+    ({"sinceSeconds": "١٢"}, 400, "sinceSeconds: invalid integer"),          # digits, but not ASCII ones
     ({"follow": "yes please"}, 400, "follow: invalid boolean"),
     ({"sinceTime": "yesterday"}, 400, "sinceTime: invalid RFC 3339 time"),
 ])
