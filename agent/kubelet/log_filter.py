@@ -11,19 +11,16 @@ counts lines before the since filter as kubelet's does.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import AsyncIterator
+
+from minikube_py.api.times import parse_time
 
 
 def line_time(line: bytes) -> float | None:
     """Seconds since the epoch of a timestamped line's RFC 3339 prefix; None without a prefix."""
-    stamp = line.split(b" ", 1)[0].decode("ascii", "replace").rstrip("Z")
-    seconds, _, fraction = stamp.partition(".")
-    try:
-        base = datetime.fromisoformat(seconds).replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        return None
-    return base + (float(f"0.{fraction}") if fraction.isdigit() else 0.0)
+    moment = parse_time(line.split(b" ", 1)[0].decode("ascii", "replace"))
+    return moment.timestamp() if moment else None
 
 
 class LogFilter:

@@ -30,6 +30,7 @@ import orjson
 from google.protobuf.message import DecodeError, Message
 
 from minikube_py.api import errors
+from minikube_py.api.times import MICROTIME_FORMAT, TIME_FORMAT
 
 from .messages import CLASSES
 from .schema import MESSAGES, ROOTS
@@ -51,8 +52,8 @@ def _time_to_json(message: Message, layout: str) -> str | None:
 
 
 SPECIAL: dict[str, Callable[[Message], Any]] = {
-    "meta.v1.Time": lambda m: _time_to_json(m, "%Y-%m-%dT%H:%M:%SZ"),      # seconds only, as Go's Time
-    "meta.v1.MicroTime": lambda m: _time_to_json(m, "%Y-%m-%dT%H:%M:%S.%fZ"),
+    "meta.v1.Time": lambda m: _time_to_json(m, TIME_FORMAT),      # seconds only, as Go's Time
+    "meta.v1.MicroTime": lambda m: _time_to_json(m, MICROTIME_FORMAT),
     "resource.Quantity": lambda m: m.f1,
     "intstr.IntOrString": lambda m: m.f3 if m.f1 == 1 else m.f2,
     "meta.v1.FieldsV1": lambda m: orjson.loads(m.f1) if m.f1 else {},

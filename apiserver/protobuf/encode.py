@@ -14,6 +14,8 @@ from typing import Any, Callable
 import orjson
 from google.protobuf.message import Message
 
+from minikube_py.api.times import parse_rfc3339
+
 from .decode import ENVELOPE, MAGIC
 from .messages import CLASSES
 from .schema import MESSAGES, ROOTS
@@ -22,8 +24,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _time_from_json(message: Message, value: str) -> None:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    delta = moment - _EPOCH
+    delta = parse_rfc3339(value) - _EPOCH
     message.f1 = delta.days * 86400 + delta.seconds
     if delta.microseconds:
         message.f2 = delta.microseconds * 1000

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Mapping
 
 from . import errors
+from .times import format_time, parse_rfc3339
 
 INTEGER = re.compile(r"-?[0-9]+")
 BOOLEANS = {"true": True, "1": True, "t": True, "false": False, "0": False, "f": False, "": False}
@@ -49,10 +50,9 @@ def _time(query: Mapping[str, str], name: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_rfc3339(value)
     except ValueError:
         raise errors.bad_request(f'{name}: invalid RFC 3339 time "{value[:40]}"') from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -114,5 +114,5 @@ class PodLogOptions:
             if number is not None:
                 query[key] = str(number)
         if self.since_time is not None:
-            query["sinceTime"] = self.since_time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            query["sinceTime"] = format_time(self.since_time)
         return query
