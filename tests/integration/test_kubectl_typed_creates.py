@@ -57,6 +57,21 @@ async def test_typed_creates(kubectl, http, unique):
         await http.delete(f"/api/v1/namespaces/{ns}")
 
 
+async def test_create_poddisruptionbudget(kubectl_path, kubectl_current, apiserver, http, ns, tmp_path: Path):
+    """kubectl 1.33 sends a policy/v1 budget as protobuf; kubectl 1.20 asks for policy/v1beta1, which
+    Kubernetes removed in 1.25, so it fails against a real 1.33 cluster just as here."""
+    args = ["--server", apiserver.url, "-n", ns, "create", "poddisruptionbudget", "pdb", "--selector=app=web",
+            "--min-available=50%"]
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    current = subprocess.run([kubectl_current, *args], capture_output=True, text=True, timeout=60, env=env)
+    assert current.returncode == 0, current.stderr
+    pdb = await http.ok("GET", f"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/pdb")
+    assert pdb["spec"]["minAvailable"] == "50%" and pdb["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    old = subprocess.run([kubectl_path, *args], capture_output=True, text=True, timeout=60, env=env)
+    assert old.returncode == 1 and 'no matches for kind "PodDisruptionBudget" in version "policy/v1beta1"' \
+        in old.stderr
+
+
 async def test_protobuf_create_answers_json(http, ns):
     body = encode_protobuf({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pb"},
                             "data": {"k": "v"}})
