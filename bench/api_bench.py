@@ -188,7 +188,7 @@ async def bench_create_encodings(server: ApiServer, session: aiohttp.ClientSessi
             # the server's create path, and it shares the two cores with the server
             bodies = [encode(pod_body(f"{name.lower()}-{round_number}-{i}")) for i in range(per_round)]
 
-            async def create(i: int) -> None:
+            async def create(i: int, bodies: list[bytes] = bodies, headers: dict[str, str] = headers) -> None:
                 async with session.post(base, data=bodies[i], headers=headers) as response:
                     assert response.status == 201, await response.text()
                     await response.read()

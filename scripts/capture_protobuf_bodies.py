@@ -74,7 +74,8 @@ def main() -> None:
     parser.add_argument("--advertise-eviction", action="store_true")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    web.run_app(make_app(args.upstream.rstrip("/"), args.out, args.advertise_eviction), host="127.0.0.1", port=args.port, print=None)
+    app = make_app(args.upstream.rstrip("/"), args.out, args.advertise_eviction)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":

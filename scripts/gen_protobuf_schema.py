@@ -171,9 +171,9 @@ def main() -> None:
 
 def render(messages: dict[str, list[Field]], go: dict[tuple[str, str, str], tuple[str, bool, bool]],
            ref: str) -> str:
-    lines = [f'"""Kubernetes\' protobuf schema for the types we serve: GENERATED, do not edit.',
+    lines = ['"""Kubernetes\' protobuf schema for the types we serve: GENERATED, do not edit.',
              "",
-             f"Made by scripts/gen_protobuf_schema.py from the generated.proto files and Go types of",
+             "Made by scripts/gen_protobuf_schema.py from the generated.proto files and Go types of",
              f"kubernetes/api and kubernetes/apimachinery at {ref}.",
              "",
              "MESSAGES: message -> {field number: (JSON name, type, shape)}. A type is a scalar",

@@ -10,9 +10,8 @@ counts lines before the since filter as kubelet's does.
 """
 from __future__ import annotations
 
-import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import AsyncIterator
 
 from minikube_py.api.times import parse_time
 
@@ -47,8 +46,8 @@ class LogFilter:
     async def apply(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """The shaped stream; it ends early once limit_bytes have been given."""
         pending = b""
-        async with contextlib.aclosing(chunks) as source:     # closed when we stop early, too
-            async for chunk in source:
+        try:
+            async for chunk in chunks:
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 out = self._limited(b"".join(self._shape(line + b"\n") for line in lines))
@@ -56,6 +55,10 @@ class LogFilter:
                     yield out
                 if self.remaining == 0:
                     return
+        finally:                    # the runtime's stream is closed when we stop early, too
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
         if pending:               # the last line, without its newline
             out = self._limited(self._shape(pending))
             if out:

@@ -15,16 +15,16 @@ can serve several (hollow) kubelets of one process.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from agent.kubelet.kubelet import Kubelet
 from agent.kubelet.log_filter import LogFilter
+from agent.kubelet.runtime.types import KIND_APP, KIND_INIT
 from agent.kubelet.streaming.server import StreamingServer
 from agent.kubelet.sync import history_by_name
-from agent.kubelet.runtime.types import KIND_APP, KIND_INIT
 from minikube_py.api.errors import ApiError
 from minikube_py.api.pod_log_options import PodLogOptions
 
@@ -75,7 +75,7 @@ class LogServer:
             which = "previous terminated" if options.previous else ""
             raise web.HTTPBadRequest(text=f'{which} container "{container}" in pod "{name}" not found\n'.lstrip())
         record = history[-2] if options.previous else history[-1]
-        since = options.since(datetime.now(timezone.utc))
+        since = options.since(datetime.now(UTC))
         shaped = since is not None or options.limit_bytes is not None
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)

@@ -23,8 +23,9 @@ The mapping message -> JSON follows the Go types both encodings come from:
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from google.protobuf.message import DecodeError, Message
@@ -47,7 +48,7 @@ ENVELOPE = "runtime.Unknown"
 def _time_to_json(message: Message, layout: str) -> str | None:
     if message.ByteSize() == 0:
         return None                 # Go writes its zero time.Time as an empty message; JSON null
-    moment = datetime.fromtimestamp(message.f1, timezone.utc).replace(microsecond=message.f2 // 1000)
+    moment = datetime.fromtimestamp(message.f1, UTC).replace(microsecond=message.f2 // 1000)
     return moment.strftime(layout)
 
 

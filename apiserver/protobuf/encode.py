@@ -8,8 +8,9 @@ writes the zero values of non-pointer fields; decoding drops those again).
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from google.protobuf.message import Message
@@ -20,7 +21,7 @@ from .decode import ENVELOPE, MAGIC
 from .messages import CLASSES
 from .schema import MESSAGES, ROOTS
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _time_from_json(message: Message, value: str) -> None:

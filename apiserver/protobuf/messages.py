@@ -28,7 +28,7 @@ def proto_name(name: str) -> str:
     return name.replace(".", "_")
 
 
-def _set_type(field: FieldProto, type_name: str) -> None:
+def _set_type(field: descriptor_pb2.FieldDescriptorProto, type_name: str) -> None:
     if type_name in SCALAR_TYPES:
         field.type = SCALAR_TYPES[type_name]
     else:
@@ -40,7 +40,7 @@ def _file_descriptor() -> descriptor_pb2.FileDescriptorProto:
                                               syntax="proto2")
     for name, fields in MESSAGES.items():
         message = file.message_type.add(name=proto_name(name))
-        for number, (json_name, type_name, shape) in fields.items():
+        for number, (_json_name, type_name, shape) in fields.items():
             field_name = f"f{number}"      # JSON names may clash with Python keywords; numbers cannot
             field = message.field.add(name=field_name, number=number,
                                       label=FieldProto.LABEL_REPEATED if shape in ("list", "map")

@@ -18,9 +18,9 @@ agent's /containerLogs, which honours them as kubelet does (agent/kubelet/log_se
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Mapping
+from datetime import UTC, datetime
 
 from . import errors
 from .times import format_time, parse_rfc3339
@@ -68,7 +68,7 @@ class PodLogOptions:
     insecure_skip_tls_verify_backend: bool = False
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str], name: str = "") -> "PodLogOptions":
+    def from_query(cls, query: Mapping[str, str], name: str = "") -> PodLogOptions:
         """Parse (400 for a value of the wrong type) and validate (422 naming the field)."""
         options = cls(container=query.get("container") or None, follow=_bool(query, "follow"),
                       previous=_bool(query, "previous"), since_seconds=_int(query, "sinceSeconds"),
@@ -99,7 +99,7 @@ class PodLogOptions:
     def since(self, now: datetime) -> datetime | None:
         """The earliest time of a line to show, or None for all."""
         if self.since_seconds is not None:       # further back than 1970 is all of it
-            return datetime.fromtimestamp(max(0.0, now.timestamp() - self.since_seconds), timezone.utc)
+            return datetime.fromtimestamp(max(0.0, now.timestamp() - self.since_seconds), UTC)
         return self.since_time
 
     def to_query(self) -> dict[str, str]:

@@ -50,3 +50,13 @@ async def manager(apiserver: ApiServer) -> AsyncIterator[InProcessManager]:
     """The Deployment, Endpoints, Namespace and ReplicaSet controllers in-process, stopped after the test."""
     async with controllers_running(apiserver.url, ["deployment", "endpoint", "namespace", "replicaset"]) as running:
         yield running
+
+
+@pytest.fixture
+def k8s(apiserver):
+    """The official Python client (`kubernetes` package), talking to the suite's API server."""
+    from kubernetes import client
+    config = client.Configuration()
+    config.host = apiserver.url
+    with client.ApiClient(config) as api_client:
+        yield api_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.kubelet.log_filter import line_time
@@ -42,7 +42,7 @@ async def test_every_log_option(http, ns, agent, any_kubectl, apiserver, tmp_pat
 
     assert await text("container=app") == "early-1\nearly-2\nlate-1\nlate-2\n"
     assert await text("container=side") == "side-1\n"
-    since_time = datetime.fromtimestamp(math.floor(late), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since_time = datetime.fromtimestamp(math.floor(late), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert await text(f"container=app&sinceTime={since_time}") == "late-1\nlate-2\n"
     since_seconds = math.ceil(time.time() - late) + 1          # reaches back past late-1, not to early-2
     assert await text(f"container=app&sinceSeconds={since_seconds}") == "late-1\nlate-2\n"

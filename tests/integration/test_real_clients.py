@@ -11,14 +11,6 @@ from kubernetes.client.rest import ApiException
 
 
 @pytest.fixture
-def k8s(apiserver):
-    config = client.Configuration()
-    config.host = apiserver.url
-    with client.ApiClient(config) as api_client:
-        yield api_client
-
-
-@pytest.fixture
 def kube_ns(k8s, unique):
     name = f"py-{unique}"
     client.CoreV1Api(k8s).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))

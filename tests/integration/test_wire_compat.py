@@ -12,9 +12,7 @@ import yaml
 from kubernetes import client
 
 from apiserver.protobuf import encode_protobuf
-
 from minikube_py.version import GIT_VERSION
-from tests.integration.test_real_clients import k8s  # noqa: F401  (the official client on our server)
 
 
 def _meta(name: str) -> client.V1ObjectMeta:

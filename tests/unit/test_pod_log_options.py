@@ -1,7 +1,7 @@
 """PodLogOptions parsing/validation and the agent's log shaping (since, timestamps, limitBytes)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ async def _shape(chunks: list[bytes], **options) -> bytes:
 @pytest.mark.parametrize("size", [1, 3, 7, 1000])
 async def test_lines_split_across_chunks(size: int):
     chunks = [LOG[i:i + size] for i in range(0, len(LOG), size)]
-    since = datetime(2026, 1, 2, 3, 4, 6, tzinfo=timezone.utc)
+    since = datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC)
     assert await _shape(chunks, since=since, timestamps=False, limit_bytes=None) == \
         b"second\nthird\nlast, no newline"
     assert await _shape(chunks, since=None, timestamps=True, limit_bytes=30) == LOG[:30]
@@ -31,7 +31,7 @@ async def test_lines_split_across_chunks(size: int):
 
 
 async def test_a_line_without_a_time_is_kept_as_it_is():
-    assert await _shape([b"no time here\n"], since=datetime.now(timezone.utc), timestamps=False,
+    assert await _shape([b"no time here\n"], since=datetime.now(UTC), timestamps=False,
                         limit_bytes=None) == b"no time here\n"
 
 
@@ -39,16 +39,16 @@ def test_round_trip_through_the_query():
     query = {"container": "c", "follow": "true", "sinceTime": "2026-01-02T03:04:05Z", "tailLines": "3",
              "limitBytes": "100", "timestamps": "1", "previous": "false", "insecureSkipTLSVerifyBackend": "true"}
     options = PodLogOptions.from_query(query)
-    assert options.since_time == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert options.since_time == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert PodLogOptions.from_query(options.to_query()) == PodLogOptions(**{**options.__dict__, "container": None})
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert PodLogOptions.from_query({"sinceSeconds": "5"}).since(now) == datetime(2026, 1, 2, 3, 4, 0,
-                                                                                  tzinfo=timezone.utc)
+                                                                                  tzinfo=UTC)
 
 
 def test_since_seconds_beyond_the_epoch_means_everything():
     options = PodLogOptions.from_query({"sinceSeconds": "9" * 20})
-    assert options.since(datetime.now(timezone.utc)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert options.since(datetime.now(UTC)) == datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("query, code, text", [

@@ -200,7 +200,7 @@ def test_time_drops_nanoseconds_and_microtime_keeps_microseconds():
 def test_every_table_entry_names_known_types():
     scalars = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float", "fixed64"}
     for name, fields in MESSAGES.items():
-        for number, (json_name, type_name, shape) in fields.items():
+        for number, (_json_name, type_name, shape) in fields.items():
             assert type_name in scalars or type_name in MESSAGES, (name, number)
             assert shape in ("", "keep", "list", "map", "inline"), (name, number)
 
