@@ -1353,6 +1353,38 @@ MESSAGES: dict[str, dict[int, Field]] = {
         1: ('seconds', 'int64', ''),
         2: ('nanos', 'int32', ''),
     },
+    'networking.v1.IPBlock': {
+        1: ('cidr', 'string', 'keep'),
+        2: ('except', 'string', 'list'),
+    },
+    'networking.v1.NetworkPolicy': {
+        1: ('metadata', 'meta.v1.ObjectMeta', ''),
+        2: ('spec', 'networking.v1.NetworkPolicySpec', ''),
+    },
+    'networking.v1.NetworkPolicyEgressRule': {
+        1: ('ports', 'networking.v1.NetworkPolicyPort', 'list'),
+        2: ('to', 'networking.v1.NetworkPolicyPeer', 'list'),
+    },
+    'networking.v1.NetworkPolicyIngressRule': {
+        1: ('ports', 'networking.v1.NetworkPolicyPort', 'list'),
+        2: ('from', 'networking.v1.NetworkPolicyPeer', 'list'),
+    },
+    'networking.v1.NetworkPolicyPeer': {
+        1: ('podSelector', 'meta.v1.LabelSelector', 'keep'),
+        2: ('namespaceSelector', 'meta.v1.LabelSelector', 'keep'),
+        3: ('ipBlock', 'networking.v1.IPBlock', 'keep'),
+    },
+    'networking.v1.NetworkPolicyPort': {
+        1: ('protocol', 'string', 'keep'),
+        2: ('port', 'intstr.IntOrString', 'keep'),
+        3: ('endPort', 'int32', 'keep'),
+    },
+    'networking.v1.NetworkPolicySpec': {
+        1: ('podSelector', 'meta.v1.LabelSelector', 'keep'),
+        2: ('ingress', 'networking.v1.NetworkPolicyIngressRule', 'list'),
+        3: ('egress', 'networking.v1.NetworkPolicyEgressRule', 'list'),
+        4: ('policyTypes', 'string', 'list'),
+    },
     'policy.v1.Eviction': {
         1: ('metadata', 'meta.v1.ObjectMeta', ''),
         2: ('deleteOptions', 'meta.v1.DeleteOptions', 'keep'),
@@ -1416,6 +1448,7 @@ ROOTS: dict[tuple[str, str], str] = {
     ('batch/v1', 'Job'): 'batch.v1.Job',
     ('coordination.k8s.io/v1', 'Lease'): 'coordination.v1.Lease',
     ('scheduling.k8s.io/v1', 'PriorityClass'): 'scheduling.v1.PriorityClass',
+    ('networking.k8s.io/v1', 'NetworkPolicy'): 'networking.v1.NetworkPolicy',
     ('policy/v1', 'Eviction'): 'policy.v1.Eviction',
     ('policy/v1', 'PodDisruptionBudget'): 'policy.v1.PodDisruptionBudget',
     ('autoscaling/v1', 'Scale'): 'autoscaling.v1.Scale',

@@ -140,6 +140,12 @@ SAMPLES: dict[tuple[str, str], dict] = {
         "acquireTime": "2026-01-02T03:04:05.000001Z", "leaseTransitions": 0}},
     ("scheduling.k8s.io/v1", "PriorityClass"): {"metadata": {"name": "high"}, "value": 0, "globalDefault": True,
                                                 "description": "d", "preemptionPolicy": "Never"},
+    ("networking.k8s.io/v1", "NetworkPolicy"): {"metadata": {"name": "np"}, "spec": {
+        "podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}},
+                              {"ipBlock": {"cidr": "10.244.0.0/16", "except": ["10.244.9.0/24"]}}],
+                     "ports": [{"protocol": "TCP", "port": 5432}, {"port": "http", "endPort": 9000}]}],
+        "egress": [{"to": [{"namespaceSelector": {}}]}]}},
     ("policy/v1", "Eviction"): {"metadata": {"name": "p", "namespace": "ns"}, "deleteOptions": {
         "gracePeriodSeconds": 0, "preconditions": {"uid": "u", "resourceVersion": "7"}, "dryRun": ["All"]}},
     ("policy/v1", "PodDisruptionBudget"): {"metadata": {"name": "pdb"}, "spec": {
