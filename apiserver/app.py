@@ -21,13 +21,13 @@ from aiohttp import web
 
 from minikube_py.api import errors
 
-from . import bootstrap, discovery
+from . import bootstrap, discovery, fieldvalidation
 from .admission import PluginContext, new_chain
 from .handlers import ResourceApi
 from .http import error_response
 from .leases import LeaseManager
 from .options import ApiServerOptions, RegistryConfig
-from .storage import Store
+from .storage import ETCD_CHANNEL_OPTIONS, Store
 from .watchcache import WatchCache
 
 log = logging.getLogger("apiserver")
@@ -58,8 +58,10 @@ async def status_errors(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 def create_app(options: ApiServerOptions) -> web.Application:
-    app = web.Application(middlewares=[status_errors], client_max_size=8 * 1024 * 1024)
+    app = web.Application(middlewares=[status_errors, fieldvalidation.middleware],
+                          client_max_size=options.limits.max_request_body_bytes)
     app["options"] = options
+    app["limits"] = options.limits
     app.add_routes(discovery.routes)
     # The ResourceApi is built at start-up (it needs etcd); the routes find it on the app.
     app.router.add_route("*", "/api/v1/{tail:.*}", lambda request: request.app["api"].core(request))
@@ -81,8 +83,8 @@ async def _lifecycle(app: web.Application) -> Any:
     """Connect to etcd, start the watch cache, make sure the system objects exist."""
     options: ApiServerOptions = app["options"]
     host, port = options.etcd_host_port()
-    client = aetcd.Client(host=host, port=port, timeout=10)
-    store = Store(client, options.etcd_prefix)
+    client = aetcd.Client(host=host, port=port, timeout=10, options=ETCD_CHANNEL_OPTIONS)
+    store = Store(client, options.etcd_prefix, options.limits.max_object_bytes)
     await store.current_revision()   # fail fast when etcd is not there
     cache = WatchCache(store)
     await cache.start()

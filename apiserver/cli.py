@@ -6,6 +6,8 @@
     --enable-admission-plugins / --disable-admission-plugins   (admission/chain.py)
     --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds
                                               the DefaultTolerationSeconds plugin's seconds
+    --max-request-body-bytes / --max-object-bytes / --request-body-timeout
+    --watch-buffer-bytes / --watch-send-timeout   what one request may cost (limits.py)
     -v N                                      verbosity; at 4 every request is logged, at 6 the access log
 
 The flags become one ApiServerOptions (options.py), checked before anything starts:
@@ -20,6 +22,8 @@ from minikube_py.component_base import CONTEXT_SETTINGS, verbosity_option
 
 from .admission import DEFAULT_ON, ORDERED_PLUGINS, AdmissionOptions
 from .app import run
+from .limits import DEFAULT as DEFAULT_LIMITS
+from .limits import Limits
 from .options import ApiServerOptions
 
 
@@ -51,12 +55,25 @@ def _names(text: str) -> tuple[str, ...]:
               type=click.IntRange(min=0), help="tolerationSeconds of the not-ready toleration added to every pod.")
 @click.option("--default-unreachable-toleration-seconds", default=300, show_default=True,
               type=click.IntRange(min=0), help="tolerationSeconds of the unreachable toleration added to every pod.")
+@click.option("--max-request-body-bytes", default=DEFAULT_LIMITS.max_request_body_bytes, show_default=True,
+              type=click.IntRange(min=1024), help="Largest request body read (kube-apiserver: a fixed 3 MiB); more is 413.")
+@click.option("--max-object-bytes", default=DEFAULT_LIMITS.max_object_bytes, show_default=True,
+              type=click.IntRange(min=1024), help="Largest object stored; match etcd's --max-request-bytes (1.5 MiB).")
+@click.option("--request-body-timeout", default=DEFAULT_LIMITS.request_body_timeout, show_default=True,
+              type=click.FloatRange(min=0.1), help="Seconds a client has to send a whole request body (408 after).")
+@click.option("--watch-buffer-bytes", default=DEFAULT_LIMITS.watch_buffer_bytes, show_default=True,
+              type=click.IntRange(min=1024), help="A watcher that falls this many bytes of events behind is closed.")
+@click.option("--watch-send-timeout", default=DEFAULT_LIMITS.watch_send_timeout, show_default=True,
+              type=click.FloatRange(min=0.1),
+              help="A watcher whose connection accepts no data for this many seconds is closed.")
 @verbosity_option
 def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_servers: str,
               etcd_prefix: str, service_cluster_ip_range: str, service_node_port_range: str,
               watch_bookmark_interval: float, event_ttl: int, enable_admission_plugins: str,
               disable_admission_plugins: str, default_not_ready_toleration_seconds: int,
-              default_unreachable_toleration_seconds: int, verbosity: int) -> None:
+              default_unreachable_toleration_seconds: int, max_request_body_bytes: int, max_object_bytes: int,
+              request_body_timeout: float, watch_buffer_bytes: int, watch_send_timeout: float,
+              verbosity: int) -> None:
     """Run the Kubernetes-compatible API server on etcd."""
     options = ApiServerOptions(
         etcd_servers=etcd_servers, etcd_prefix=etcd_prefix, bind_address=bind_address, port=port,
@@ -66,7 +83,10 @@ def apiserver(bind_address: str, port: int, advertise_address: str | None, etcd_
         admission=AdmissionOptions(enable_plugins=_names(enable_admission_plugins),
                                    disable_plugins=_names(disable_admission_plugins),
                                    default_not_ready_toleration_seconds=default_not_ready_toleration_seconds,
-                                   default_unreachable_toleration_seconds=default_unreachable_toleration_seconds))
+                                   default_unreachable_toleration_seconds=default_unreachable_toleration_seconds),
+        limits=Limits(max_request_body_bytes=max_request_body_bytes, max_object_bytes=max_object_bytes,
+                      request_body_timeout=request_body_timeout, watch_buffer_bytes=watch_buffer_bytes,
+                      watch_send_timeout=watch_send_timeout))
     try:
         options.validate()
     except ValueError as e:

@@ -40,8 +40,10 @@ from minikube_py.api.resources import known
 
 from . import objectmeta
 from .admission import CREATE, Attributes
+from .decoding import read_body
 from .deletion import DeleteOptions, Deleter
-from .http import json_response, read_body
+from .fieldvalidation import decode_typed
+from .http import json_response
 from .routing import RequestInfo
 from .storage import Object, Store
 from .updates import Updater
@@ -135,6 +137,8 @@ class Evictions:
 
     async def evict(self, request: web.Request, info: RequestInfo) -> web.Response:
         body = await read_body(request)
+        if isinstance(body, dict):
+            body = decode_typed("policy", "v1", "Eviction", body)
         options = delete_options(request, parse_eviction(body, info))
         # An eviction is a create of pods/eviction for admission: NamespaceLifecycle refuses it in a
         # Terminating namespace (403 with the NamespaceTerminating cause that kubectl drain knows).

@@ -25,9 +25,11 @@ from minikube_py.api.validation import validate
 
 from . import objectmeta, routing, tables
 from .admission import CREATE, AdmissionChain, Attributes
-from .apply import APPLY_PATCH, APPLY_PATCH_CBOR, Apply, Recorder, field_manager, recorder
+from .apply import APPLY_PATCH, Apply, Recorder, field_manager, recorder
 from .deletion import Deleter
-from .http import is_dry_run, json_response, read_body
+from .decoding import media_type, read_body
+from .fieldvalidation import decode_object
+from .http import is_dry_run, json_response
 from .listing import Lister, ListQuery
 from .options import RegistryConfig
 from .protobuf import check_acceptable
@@ -105,7 +107,7 @@ class ResourceApi:
                               "metadata": metadata, "items": items})
 
     async def create(self, request: web.Request, info: RequestInfo) -> web.Response:
-        obj = objectmeta.check_type(info.rt, await read_body(request))
+        obj = decode_object(info.rt, await read_body(request))
         created = await self.create_object(info.rt, info.namespace, obj, dry_run=is_dry_run(request),
                                            record=recorder(info.rt, field_manager(request)))
         return json_response(created, 201)
@@ -134,7 +136,7 @@ class ResourceApi:
         return created
 
     async def update(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = objectmeta.check_type(info.rt, await read_body(request))
+        body = decode_object(info.rt, await read_body(request))
         body_name = body["metadata"].get("name")
         if body_name and body_name != info.name:
             raise errors.bad_request(f"the name of the object ({body_name}) does not match the name on "
@@ -149,26 +151,24 @@ class ResourceApi:
         return json_response(updated)
 
     async def patch(self, request: web.Request, info: RequestInfo) -> web.Response:
-        if request.content_type == APPLY_PATCH_CBOR:
-            raise errors.unsupported_media_type(request.content_type)
         dry_run = is_dry_run(request)
-        if request.content_type == APPLY_PATCH:
+        if media_type(request) == APPLY_PATCH:
             return await self.apply(request, info, dry_run)
-        patch = await read_body(request)
-        updated = await self.updater.patch(info, request.content_type, patch, dry_run=dry_run,
+        patch = await read_body(request, patch=True)
+        updated = await self.updater.patch(info, media_type(request), patch, dry_run=dry_run,
                                            record=recorder(info.rt, field_manager(request)))
         return json_response(updated)
 
     async def apply(self, request: web.Request, info: RequestInfo, dry_run: bool) -> web.Response:
         """Server-side apply: update the object, or create it when it does not exist (201)."""
-        apply = Apply.from_request(info.rt, info.name or "", await read_body(request), request)
+        apply = Apply.from_request(info.rt, info.name or "", await read_body(request, patch=True), request)
         try:
             return json_response(await self.updater.apply(info, apply, dry_run=dry_run))
         except errors.ApiError as e:
             if e.reason != "NotFound":
                 raise
         step = apply.recorder()
-        obj = objectmeta.check_type(info.rt, apply.merged(None, step))
+        obj = decode_object(info.rt, apply.merged(None, step))
         obj["metadata"]["name"] = info.name
         return json_response(await self.create_object(info.rt, info.namespace, obj, dry_run, step), 201)
 

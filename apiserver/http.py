@@ -1,15 +1,14 @@
-"""HTTP plumbing shared by the handlers: decoding bodies, query parameters, JSON replies."""
+"""HTTP plumbing shared by the handlers: query parameters and JSON replies (bodies: decoding.py)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
 from minikube_py.api import errors
 
-from .protobuf import PROTOBUF, decode_protobuf
 
 JSON = "application/json"
 
@@ -20,7 +19,23 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 
 def error_response(error: errors.ApiError) -> web.Response:
-    return json_response(error.status(), error.code)
+    """The Status of an error; never fails itself, even on text that is not valid UTF-8."""
+    status = error.status()
+    try:
+        body = orjson.dumps(status)
+    except TypeError:       # a lone surrogate somewhere in the message or the details
+        body = orjson.dumps(_valid_text(status))
+    return web.Response(body=body, status=error.code, content_type=JSON)
+
+
+def _valid_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    return value
 
 
 def success_status(rt_plural: str, group: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -32,35 +47,21 @@ def success_status(rt_plural: str, group: str, obj: dict[str, Any]) -> dict[str,
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
-async def read_body(request: web.Request, *, required: bool = True) -> Any:
-    """Decode a JSON or YAML body; malformed input is a 400 BadRequest."""
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise errors.bad_request("the request body is empty")
-        return None
-    content_type = request.content_type
-    if content_type == PROTOBUF:
-        return decode_protobuf(raw)
-    try:
-        if "yaml" in content_type:
-            return yaml.safe_load(raw)
-        return orjson.loads(raw)
-    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
-        kind = "YAML" if "yaml" in content_type else "JSON"
-        raise errors.bad_request(f"error decoding {kind} body: {e}") from e
+INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def query_int(request: web.Request, name: str, default: int | None = None, minimum: int = 0) -> int | None:
+def query_int(request: web.Request, name: str, default: int | None = None, minimum: int = 0,
+              maximum: int = INT64_MAX) -> int | None:
+    """An integer query parameter; like Kubernetes' parameter codec, it must fit in an int64."""
     value = request.query.get(name)
     if value is None or value == "":
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise errors.bad_request(f"{name}: invalid integer {value!r}") from None
-    if number < minimum:
-        raise errors.bad_request(f"{name}: must be >= {minimum}, got {number}")
+    if len(value) > 20 or not _INTEGER.fullmatch(value):
+        raise errors.bad_request(f"{name}: invalid integer {value[:40]!r}")
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise errors.bad_request(f"{name}: must be between {minimum} and {maximum}, got {number}")
     return number
 
 

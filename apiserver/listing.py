@@ -4,6 +4,9 @@ Selectors are applied after reading from etcd (etcd knows nothing of labels),
 so a page is filled by reading further until `limit` matching objects are
 found. All pages of one list are read at the revision of the first page; a
 `continue` token whose revision etcd has compacted away gets 410 Expired.
+Query parameters are checked before any read: `limit` must fit in an int64,
+`resourceVersion` must be a revision (a non-negative integer), and a
+`continue` token must be one we made (400 BadRequest otherwise).
 """
 from __future__ import annotations
 
@@ -19,6 +22,14 @@ from minikube_py.api.selectors import (FieldSelector, LabelSelector, SelectorErr
 
 from .http import query_bool, query_int
 from .storage import Object, Store, decode_continue, encode_continue
+
+
+def parse_resource_version(value: str) -> int:
+    """A resourceVersion parameter: an etcd revision (400 for anything else, as Kubernetes' versioner)."""
+    if len(value) > 20 or not value.isascii() or not value.isdigit() or int(value) >= 2**63:
+        raise errors.bad_request(f"resourceVersion: Invalid value: {value[:40]!r}: must be a non-negative "
+                                 "integer (a resource version this server returned)")
+    return int(value)
 
 
 @dataclass
@@ -40,8 +51,14 @@ class ListQuery:
             check_supported(rt, fields)
         except SelectorError as e:
             raise errors.bad_request(str(e)) from e
-        return cls(labels, fields, query_int(request, "limit", 0) or 0, request.query.get("continue") or None,
-                   request.query.get("resourceVersion"), query_bool(request, "allowWatchBookmarks"),
+        resource_version = request.query.get("resourceVersion")
+        if resource_version:
+            parse_resource_version(resource_version)
+        continue_token = request.query.get("continue") or None
+        if continue_token and resource_version not in (None, "", "0"):
+            raise errors.bad_request("specifying resource version is not allowed when using continue")
+        return cls(labels, fields, query_int(request, "limit", 0) or 0, continue_token,
+                   resource_version, query_bool(request, "allowWatchBookmarks"),
                    query_int(request, "timeoutSeconds"))
 
     def matcher(self, rt: ResourceType, namespace: str | None) -> Callable[[Object], bool]:

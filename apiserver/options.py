@@ -2,7 +2,7 @@
 set, apiserver/cli.py) and what the REST layer is built with once etcd is reached.
 
     ApiServerOptions   flags: addresses, etcd, service ranges, watch bookmarks, Event TTL,
-                       admission (admission/chain.py AdmissionOptions)
+                       admission (admission/chain.py AdmissionOptions), input limits (limits.py)
     RegistryConfig     what handlers, strategies and watches read at request time
 """
 from __future__ import annotations
@@ -16,6 +16,8 @@ from .admission import AdmissionOptions
 from .admission.chain import enabled_plugins
 from .allocator import ServiceRanges
 from .leases import LeaseManager
+from .limits import DEFAULT as DEFAULT_LIMITS
+from .limits import Limits
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ApiServerOptions:
     bookmark_interval: float = 10.0
     event_ttl_seconds: int = 3600
     admission: AdmissionOptions = field(default_factory=AdmissionOptions)
+    limits: Limits = DEFAULT_LIMITS               # limits.py: what one request may cost
 
     def validate(self) -> None:
         """ValueError naming the flag, before anything starts (kube-apiserver's options.Validate)."""

@@ -18,6 +18,11 @@ preconditions are checked with reads - the name is free, the revision is
 current, the extra keys are unclaimed - and the object is returned as it
 would have been stored, but nothing is sent to etcd. A dry-run create keeps
 an empty resourceVersion; a dry-run update keeps the one it was based on.
+
+etcd refuses a request above its `--max-request-bytes` (1.5 MiB by default).
+We check the encoded object against that bound before the transaction and
+answer what Kubernetes answers when etcd refuses: 413 "etcdserver: request is
+too large" — the client's object is too big, etcd is not unavailable.
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ from aetcd import rpc
 from minikube_py.api import errors
 from minikube_py.api.meta import Obj as Object   # the apiserver modules' name for an API object
 from minikube_py.api.resources import ResourceType
+
+from .limits import DEFAULT
 
 log = logging.getLogger("apiserver.storage")
 
@@ -51,6 +58,15 @@ class ExtrasConflict(Exception):
     """The object's own precondition held, but one of the extra keys was taken."""
 
 
+def too_large() -> errors.ApiError:
+    return errors.ApiError(413, "RequestEntityTooLarge", "etcdserver: request is too large")
+
+
+# The gRPC channel to etcd: like kube-apiserver, accept responses of any size (a list of
+# many objects can pass gRPC's 4 MiB default); etcd bounds each request itself.
+ETCD_CHANNEL_OPTIONS = {"grpc.max_receive_message_length": 2**31 - 1, "grpc.max_send_message_length": 2**31 - 1}
+
+
 class EtcdUnavailable(errors.ApiError):
     def __init__(self, detail: str) -> None:
         super().__init__(503, "ServiceUnavailable", f"etcd is unavailable: {detail}")
@@ -67,23 +83,28 @@ def _with_rv(value: bytes, revision: int) -> Object:
     return obj
 
 
-def encode(obj: Object) -> bytes:
-    """Serialize for etcd; the resourceVersion lives in etcd's own revision."""
+def encode(obj: Object, max_bytes: int = DEFAULT.max_object_bytes) -> bytes:
+    """Serialize for etcd; the resourceVersion lives in etcd's own revision. 413 above `max_bytes`."""
     meta = obj.get("metadata", {})
     rv = meta.pop("resourceVersion", None)
     try:
-        return orjson.dumps(obj)
+        value = orjson.dumps(obj)
     finally:
         if rv is not None:
             meta["resourceVersion"] = rv
+    if len(value) > max_bytes:
+        raise too_large()
+    return value
 
 
 class Store:
     """Typed access to the objects of every resource type in one etcd."""
 
-    def __init__(self, client: aetcd.Client, prefix: str = "/registry") -> None:
+    def __init__(self, client: aetcd.Client, prefix: str = "/registry",
+                 max_value_bytes: int = DEFAULT.max_object_bytes) -> None:
         self.client = client
         self.prefix = prefix.rstrip("/")
+        self.max_value_bytes = max_value_bytes
         # plural -> etcd revision of this server's latest write of that type; lets
         # readers of the watch cache wait until it has seen our own writes.
         self.last_write: dict[str, int] = {}
@@ -109,8 +130,13 @@ class Store:
             return await getattr(self.client.kvstub, method)(request, metadata=self.client.metadata,
                                                              timeout=ETCD_CALL_TIMEOUT, wait_for_ready=True)
         except rpc.AioRpcError as e:
+            if "future revision" in (e.details() or ""):     # a made-up continue token
+                raise errors.bad_request(f"the requested resource version is newer than etcd's: {e.details()}") \
+                    from e
             if e.code() == rpc.StatusCode.OUT_OF_RANGE:   # "required revision has been compacted"
                 raise errors.gone(f"The provided resource version is too old: {e.details()}") from e
+            if "request is too large" in (e.details() or ""):   # etcd's own limit, set lower than ours
+                raise too_large() from e
             raise EtcdUnavailable(e.details() or str(e.code())) from e
         except aetcd.exceptions.ClientError as e:
             raise EtcdUnavailable(str(e)) from e
@@ -198,7 +224,7 @@ class Store:
             return obj
         extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "CREATE", 0), *extra_compares],
-                                   [self._put(key, encode(obj), lease), *extra_ops])
+                                   [self._put(key, encode(obj, self.max_value_bytes), lease), *extra_ops])
         if not response.succeeded:
             # Without extra keys only our own compare can have failed: the name was taken at
             # that moment, even if a concurrent delete has freed it since.
@@ -238,7 +264,7 @@ class Store:
             return obj
         extra_compares, extra_ops = self._extras_ops(extras)
         response = await self._txn([self._compare(key, "MOD", expected_rv), *extra_compares],
-                                   [self._put(key, encode(obj), lease), *extra_ops])
+                                   [self._put(key, encode(obj, self.max_value_bytes), lease), *extra_ops])
         if not response.succeeded:
             current, _ = await self.get_raw(key)
             if current is None:
@@ -311,8 +337,22 @@ def encode_continue(revision: int, start_key: bytes) -> str:
 
 
 def decode_continue(token: str) -> tuple[int, bytes]:
+    """(revision, start key) of a token made by encode_continue; anything else is 400, as Kubernetes'
+    "invalid continue token: continue key is not valid: ..."."""
+    def invalid(why: str) -> errors.ApiError:
+        return errors.bad_request(f"invalid continue token: continue key is not valid: {why}")
+    if len(token) > 4096:
+        raise invalid("too long")
     try:
         data = orjson.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), data["start"].encode()
-    except (ValueError, KeyError, TypeError) as e:
-        raise errors.bad_request(f"invalid continue token: {e}") from e
+    except (ValueError, orjson.JSONDecodeError) as e:
+        raise invalid(f"not base64-encoded JSON: {str(e)[:80]}") from None
+    rv, start = (data.get("rv"), data.get("start")) if isinstance(data, dict) else (None, None)
+    if not isinstance(rv, int) or isinstance(rv, bool) or not 0 < rv < 2**63:
+        raise invalid("incorrect encoded start resourceVersion")
+    if not isinstance(start, str) or not start:
+        raise invalid("encoded start key is missing or not a string")
+    try:
+        return rv, start.encode()
+    except UnicodeEncodeError:
+        raise invalid("encoded start key is not valid UTF-8") from None

@@ -29,13 +29,15 @@ from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
 from . import objectmeta, streaming
 from .apply import field_manager, recorder
+from .decoding import MERGE_PATCH, STRATEGIC_PATCH, media_type, read_body
+from .fieldvalidation import decode_object, decode_typed
 from .deletion import Deleter
 from .eviction import Evictions
-from .http import is_dry_run, json_response, read_body
+from .http import is_dry_run, json_response
 from .routing import RequestInfo
 from .listing import Lister
 from .storage import Object, Store
-from .updates import Updater, apply_patch
+from .updates import Updater, apply_patch, requested_revision
 from .watchcache import WatchCache
 
 NODES = by_kind("v1", "Node")
@@ -67,6 +69,12 @@ def _replicas_from_scale(scale: Any) -> int:
     return replicas
 
 
+def _decode_scale(body: Any) -> Object:
+    if not isinstance(body, dict):
+        raise errors.bad_request(f"the request body must be a Scale object, not {type(body).__name__}")
+    return decode_typed("autoscaling", "v1", "Scale", body)
+
+
 class Subresources:
     def __init__(self, store: Store, updater: Updater, cache: WatchCache | None = None) -> None:
         self.store = store
@@ -93,19 +101,19 @@ class Subresources:
         return json_response(await self.store.get(info.rt, info.namespace, info.name))
 
     async def update_status(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = objectmeta.check_type(info.rt, await read_body(request))
+        body = decode_object(info.rt, await read_body(request))
         return json_response(await self.updater.replace(info, body, dry_run=is_dry_run(request),
                                                         subresource="status",
                                                         record=recorder(info.rt, field_manager(request), "status")))
 
     async def patch_status(self, request: web.Request, info: RequestInfo) -> web.Response:
-        patch = await read_body(request)
-        return json_response(await self.updater.patch(info, request.content_type, patch,
+        patch = await read_body(request, patch=True)
+        return json_response(await self.updater.patch(info, media_type(request), patch,
                                                       dry_run=is_dry_run(request), subresource="status",
                                                       record=recorder(info.rt, field_manager(request), "status")))
 
     async def finalize(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = objectmeta.check_type(info.rt, await read_body(request))
+        body = decode_object(info.rt, await read_body(request))
         return json_response(await self.updater.replace(info, body, subresource="finalize"))
 
     # -- scale ----------------------------------------------------------------
@@ -113,16 +121,15 @@ class Subresources:
         return json_response(to_scale(await self.store.get(info.rt, info.namespace, info.name)))
 
     async def update_scale(self, request: web.Request, info: RequestInfo) -> web.Response:
-        scale = await read_body(request)
-        replicas = _replicas_from_scale(scale)
-        precondition = (scale.get("metadata") or {}).get("resourceVersion") or None
-        return await self._set_replicas(request, info, replicas, int(precondition) if precondition else None)
+        scale = _decode_scale(await read_body(request))
+        return await self._set_replicas(request, info, _replicas_from_scale(scale), requested_revision(scale))
 
     async def patch_scale(self, request: web.Request, info: RequestInfo) -> web.Response:
-        patch = await read_body(request)
+        patch = await read_body(request, patch=True)
         current = to_scale(await self.store.get(info.rt, info.namespace, info.name))
-        patched = apply_patch(request.content_type if request.content_type != "application/strategic-merge-patch+json"
-                              else "application/merge-patch+json", current, patch)
+        content_type = media_type(request)     # Scale has no merge keys: a strategic patch merges plainly
+        patched = _decode_scale(apply_patch(MERGE_PATCH if content_type == STRATEGIC_PATCH else content_type,
+                                            current, patch))
         return await self._set_replicas(request, info, _replicas_from_scale(patched), None)
 
     async def _set_replicas(self, request: web.Request, info: RequestInfo, replicas: int,
@@ -137,6 +144,8 @@ class Subresources:
     # -- binding -----------------------------------------------------------------
     async def bind(self, request: web.Request, info: RequestInfo) -> web.Response:
         binding = await read_body(request)
+        if isinstance(binding, dict):
+            binding = decode_typed("", "v1", "Binding", binding)
         target = binding.get("target") if isinstance(binding, dict) else None
         node = target.get("name") if isinstance(target, dict) else None
         if not isinstance(node, str) or not node:

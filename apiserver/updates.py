@@ -11,6 +11,12 @@ simply retried on the fresh object, like Kubernetes' GuaranteedUpdate.
 An update that changes nothing is not written, so watchers see no event.
 An update that removes the last finalizer of an object being deleted lets
 the object go.
+
+A patch's result is decoded like a body (fieldvalidation.py: unknown fields and
+directives dropped, types checked). A JSON patch is bounded while it is
+applied, as kube-apiserver bounds it: at most 10,000 operations (413), and its
+`copy` operations may add at most the object size limit between them (422),
+so 41 operations that copy a subtree into itself cannot double it 40 times.
 """
 from __future__ import annotations
 
@@ -27,13 +33,13 @@ from minikube_py.api.validation import validate
 from . import objectmeta
 from .admission import UPDATE, AdmissionChain, Attributes
 from .apply import Apply, Recorder, recorder
+from .decoding import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from .fieldvalidation import decode_resource
+from .limits import DEFAULT, Limits, TooLarge, measure, request_too_large
 from .routing import RequestInfo
 from .storage import Object, Store
 from .strategies import Strategy
 
-MERGE_PATCH = "application/merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
-STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 MAX_RETRIES = 16
 
 
@@ -50,15 +56,34 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def apply_json_patch(document: Any, operations: Any, limits: Limits = DEFAULT) -> Any:
+    """RFC 6902, one operation at a time (in place), with kube-apiserver's bounds."""
+    if not isinstance(operations, list):
+        raise errors.bad_request("a JSON patch must be a list of operations")
+    if len(operations) > limits.max_json_patch_operations:
+        raise request_too_large(f"The allowed maximum operations in a JSON patch is "
+                                f"{limits.max_json_patch_operations}, got {len(operations)}")
+    copied, budget = 0, limits.max_object_bytes
+    for operation in operations:
+        if isinstance(operation, dict) and operation.get("op") == "copy":
+            source = jsonpatch.JsonPointer(operation.get("from", "")).resolve(document)
+            try:
+                copied += measure(source, max_depth=limits.max_depth, max_bytes=budget - copied)
+            except TooLarge:
+                raise errors.ApiError(422, "Invalid", "the patch could not be applied: Unable to complete "
+                                      "the copy, the accumulated size increase of copy exceeds the limit "
+                                      f"{budget}") from None
+        document = jsonpatch.apply_patch(document, [operation], in_place=True)
+    return document
+
+
 def apply_patch(content_type: str, original: Object, patch: Any) -> Object:
     """Apply a patch of any of the three Kubernetes patch types; bad patches are 4xx."""
     try:
         if content_type == MERGE_PATCH:
             patched = merge_patch(original, patch)
         elif content_type == JSON_PATCH:
-            if not isinstance(patch, list):
-                raise errors.bad_request("a JSON patch must be a list of operations")
-            patched = jsonpatch.apply_patch(original, patch)
+            patched = apply_json_patch(original, patch)
         elif content_type == STRATEGIC_PATCH:
             if not isinstance(patch, dict):
                 raise errors.bad_request("a strategic merge patch must be a JSON object")
@@ -74,7 +99,7 @@ def apply_patch(content_type: str, original: Object, patch: Any) -> Object:
     return patched
 
 
-def _requested_revision(obj: Object) -> int | None:
+def requested_revision(obj: Object) -> int | None:
     rv = (obj.get("metadata") or {}).get("resourceVersion") if isinstance(obj, dict) else None
     if rv in (None, ""):
         return None
@@ -99,7 +124,7 @@ class Updater:
 
     async def replace(self, info: RequestInfo, body: Object, *, dry_run: bool = False,
                       subresource: str | None = None, record: Recorder | None = None) -> Object:
-        return await self.update(info, lambda old: body, _requested_revision(body), subresource, dry_run, record)
+        return await self.update(info, lambda old: body, requested_revision(body), subresource, dry_run, record)
 
     async def patch(self, info: RequestInfo, content_type: str, patch: Any, *, dry_run: bool = False,
                     subresource: str | None = None, record: Recorder | None = None) -> Object:
@@ -107,14 +132,14 @@ class Updater:
             # managedFields are the server's bookkeeping (recorded after this step): patching
             # them would be overwritten anyway, and strategic merge would pay to walk them.
             old["metadata"].pop("managedFields", None)
-            return apply_patch(content_type, old, patch)
-        precondition = _requested_revision(patch) if isinstance(patch, dict) else None
+            return decode_resource(info.rt, objectmeta.check_type(info.rt, apply_patch(content_type, old, patch)))
+        precondition = requested_revision(patch) if isinstance(patch, dict) else None
         return await self.update(info, compute, precondition, subresource, dry_run, record)
 
     async def apply(self, info: RequestInfo, apply: Apply, *, dry_run: bool = False) -> Object:
         """Server-side apply to an existing object (NotFound: the caller creates it instead)."""
         step = apply.recorder()
-        return await self.update(info, lambda old: apply.merged(old, step), _requested_revision(apply.config),
+        return await self.update(info, lambda old: decode_resource(info.rt, apply.merged(old, step)), requested_revision(apply.config),
                                  apply.subresource or None, dry_run, step)
 
     async def update(self, info: RequestInfo, compute: Compute, precondition: int | None,

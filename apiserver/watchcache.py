@@ -116,6 +116,8 @@ class Watcher:
         self.last_revision = after_revision   # events at or before this were already seen
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.max_queued = max_queued
+        self.queued_bytes = 0                       # what the queue holds; see taken()
+        self.max_queued_bytes: int | None = None    # set by the HTTP side (watch.py: slow watchers)
         self.closed = False
         self.on_close: Callable[[Watcher], object] | None = None     # its result is ignored
         # The newest revision this watcher is known to be complete up to (for bookmarks).
@@ -153,11 +155,19 @@ class Watcher:
     def _put(self, line: bytes) -> None:
         if self.closed:
             return
-        if self.queue.qsize() >= self.max_queued:
-            log.warning("closing a %s watcher that fell %d events behind", self.rt.plural, self.max_queued)
+        if self.queue.qsize() >= self.max_queued or (
+                self.max_queued_bytes and self.queued_bytes and self.queued_bytes + len(line) > self.max_queued_bytes):
+            log.warning("closing a %s watcher that fell %d events (%d bytes) behind", self.rt.plural,
+                        self.queue.qsize(), self.queued_bytes)
             self.close()
             return
+        self.queued_bytes += len(line)
         self.queue.put_nowait(line)
+
+    def taken(self, line: bytes | None) -> None:
+        """The consumer took `line` off the queue: it no longer counts against max_queued_bytes."""
+        if line is not None:
+            self.queued_bytes -= len(line)
 
     def close(self) -> None:
         if not self.closed:

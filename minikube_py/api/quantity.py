@@ -11,6 +11,12 @@ in bytes (`memory_bytes("1Ki") == 1024`). Like Kubernetes' MilliValue() and
 Value(), both round up to the next whole unit and cap at 2^63-1.
 We keep the exact value as a `decimal.Decimal`: a float would turn "0.1" into
 0.1000000000000000055 and make request <= limit comparisons wrong.
+
+`check_quantity` is the rule for a quantity the API server stores: what
+parses, at most 64 characters, and at most 2^63-1 in magnitude. Kubernetes
+caps binary-suffixed values at 2^63-1 and keeps others as big decimals; we
+refuse both beyond that bound (no `1e1000`, no 5,000-digit numbers, no NaN), a
+cheap strictness that keeps every stored quantity within int64 arithmetic.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ _QUANTITY = re.compile(r"(?P<number>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
                        r"(?:[eE](?P<exponent>[+-]?[0-9]+)|(?P<suffix>[a-zA-Z]*))")
 _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
+MAX_QUANTITY_LENGTH = 64
 # Exact arithmetic: enough precision that multiplying by 1000 or 2^60 never rounds.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow, DivisionByZero])
 
@@ -100,3 +107,13 @@ def cpu_millis(quantity: Quantity) -> int:
 def memory_bytes(quantity: Quantity) -> int:
     """Bytes, rounded up: memory_bytes("1Mi") == 1048576, memory_bytes("1.5") == 2."""
     return _rounded_up_and_capped(parse_quantity(quantity))
+
+
+def check_quantity(value: Quantity) -> Decimal:
+    """A quantity fit to be stored: parse_quantity's rules, a bounded length and |value| <= 2^63-1."""
+    if isinstance(value, str) and len(value) > MAX_QUANTITY_LENGTH:
+        raise QuantityError(value[:20] + "...", f"must be at most {MAX_QUANTITY_LENGTH} characters")
+    amount = parse_quantity(value)
+    if abs(amount) > _INT64_MAX:
+        raise QuantityError(value, f"must be between -{_INT64_MAX + 1} and {_INT64_MAX}")
+    return amount

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from minikube_py.api.quantity import QuantityError, parse_quantity
+from minikube_py.api.quantity import QuantityError, check_quantity
 
 from .field import Cause, child, invalid, key
 from .names import qualified_name_problems
@@ -25,7 +25,7 @@ def quantity_errors(path: str, value: Any) -> tuple[list[Cause], Decimal | None]
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return [invalid(path, value, "must be a quantity (a string such as \"500m\" or \"128Mi\", or a number)")], None
     try:
-        return [], parse_quantity(value)
+        return [], check_quantity(value)
     except QuantityError as error:
         return [invalid(path, value, error.detail)], None
 
