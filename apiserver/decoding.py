@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from typing import Any, Callable
 
 import orjson
@@ -69,13 +70,12 @@ _BoundedYamlLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def _text(value: str) -> str:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
     """Replace lone surrogates by U+FFFD, as Go's UTF-8 handling does."""
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", value) if not value.isascii() else value
 
 
 def _yaml_key(key: Any) -> str:
@@ -83,13 +83,13 @@ def _yaml_key(key: Any) -> str:
         return "true" if key else "false"
     if key is None:
         return "null"
-    return _text(key) if isinstance(key, str) else str(key)
+    return valid_text(key) if isinstance(key, str) else str(key)
 
 
 def _as_json_value(value: Any) -> Any:
     """A YAML value as JSON has it (called after check_decoded, so depth and size are bounded)."""
     if isinstance(value, str):
-        return _text(value)
+        return valid_text(value)
     if isinstance(value, dict):
         return {_yaml_key(k): _as_json_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -179,6 +179,9 @@ async def read_raw(request: web.Request, limits: Limits) -> bytes:
                 if size > limit:
                     raise request_too_large(f"limit is {limit}")
                 chunks.append(chunk)
+    except ConnectionResetError:     # nobody is left to answer; not a server fault either
+        raise errors.bad_request("the client closed the connection before the request body was complete") \
+            from None
     except TimeoutError:
         raise errors.ApiError(408, "Timeout", f"Timeout: the request body was not received within "
                                               f"{limits.request_body_timeout:g}s") from None

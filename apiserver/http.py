@@ -9,6 +9,7 @@ from aiohttp import web
 
 from minikube_py.api import errors
 
+from .decoding import valid_text
 
 JSON = "application/json"
 
@@ -30,7 +31,7 @@ def error_response(error: errors.ApiError) -> web.Response:
 
 def _valid_text(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return valid_text(value)
     if isinstance(value, dict):
         return {_valid_text(k): _valid_text(v) for k, v in value.items()}
     if isinstance(value, list):
