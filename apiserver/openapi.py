@@ -10,7 +10,8 @@ strategic merge patch merges by key.
 kubectl reads it for `kubectl explain` and for client-side validation of
 `kubectl create/apply -f` (an unknown field is rejected before anything is sent).
 kubectl asks for the protobuf encoding (see apiserver/openapi_gnostic.py);
-other clients get JSON. The schema itself is data: apiserver/openapi_types.yaml.
+other clients get JSON. The schema itself is data: apiserver/openapi_types.yaml;
+`paths` (every served operation) come from the resource registry (openapi_paths.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from apiserver import openapi_gnostic
+from apiserver import openapi_gnostic, openapi_paths
 from minikube_py.api.resources import RESOURCES, ResourceType
 
 SCHEMA_FILE = Path(__file__).with_name("openapi_types.yaml")
@@ -176,40 +177,20 @@ def list_definition(rt: ResourceType, table: SchemaTable) -> tuple[str, Schema]:
 # --------------------------------------------------------------------------
 
 
-def dry_run_paths(definitions: dict[str, Any]) -> dict[str, Any]:
-    """A minimal `paths`: each object path's PATCH with the `dryRun` query parameter.
-
-    kubectl 1.20 decides that a kind "doesn't support dry-run" (diff, --dry-run=server)
-    unless the PATCH operation of its path, found by x-kubernetes-group-version-kind,
-    lists a query parameter named dryRun. (A hook until the full paths land.)
-    """
-    kinds = {tuple(sorted(d["x-kubernetes-group-version-kind"][0].items())): name
-             for name, d in definitions.items() if "x-kubernetes-group-version-kind" in d}
-    paths: dict[str, Any] = {}
-    for rt in RESOURCES:
-        if "patch" not in rt.verbs or tuple(sorted(gvk_extension(rt.group, rt.version, rt.kind)[0].items())) \
-                not in kinds:
-            continue
-        base = f"/apis/{rt.group}/{rt.version}" if rt.group else "/api/v1"
-        scope = "/namespaces/{namespace}" if rt.namespaced else ""
-        paths[f"{base}{scope}/{rt.plural}/{{name}}"] = {"patch": {
-            "operationId": f"patch{rt.kind}",
-            "parameters": [{"name": "dryRun", "in": "query", "type": "string", "uniqueItems": True,
-                            "description": "When present, run every step of the request but store nothing."}],
-            "x-kubernetes-group-version-kind": gvk_extension(rt.group, rt.version, rt.kind)[0]}}
-    return paths
-
-
 @functools.cache
 def document(server_version: str) -> dict[str, Any]:
     table = load_schema_table()
     definitions = {table.full_name(short): definition_schema(short, entry, table)
                    for short, entry in table.definitions.items()}
     definitions.update(list_definition(rt, table) for rt in RESOURCES)
+
+    def definition(rt: ResourceType, kind: str) -> str:
+        return f"{table.packages[table.short_prefix_for(rt.group, rt.version)].prefix}.{kind}"
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": server_version},
-        "paths": dry_run_paths(definitions),
+        # every PATCH lists dryRun: kubectl 1.20 reads that (in the protobuf form) before a server dry run
+        "paths": openapi_paths.paths(definition),
         "definitions": dict(sorted(definitions.items())),
     }
 

@@ -24,7 +24,7 @@ class OneWatcherCache:
     def __init__(self) -> None:
         self.watcher = RecordingWatcher()
 
-    def watch(self, rt, matches, after, initial) -> RecordingWatcher:
+    def watch(self, rt, matches, after, initial=()) -> RecordingWatcher:
         return self.watcher
 
     def watcher_count(self) -> int:
