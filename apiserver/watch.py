@@ -90,6 +90,7 @@ async def serve_watch(request: web.Request, store: Store, cache: WatchCache, inf
         del initial
         await _pump(request, sender, watcher, time.monotonic() + timeout,
                     bookmark_interval if query.allow_bookmarks else None)
+        await sender.end()
     except SlowWatcher:
         log.warning("closing a %s watcher whose client took no data for %gs", rt.plural,
                     limits.watch_send_timeout)
@@ -116,6 +117,14 @@ class _Sender:
         try:
             async with asyncio.timeout(self.limits.watch_send_timeout):
                 await self.response.write(b"".join(lines))
+        except TimeoutError:
+            raise SlowWatcher() from None
+
+    async def end(self) -> None:
+        """The last chunk, within the send timeout too (a watcher closed for falling behind ends here)."""
+        try:
+            async with asyncio.timeout(self.limits.watch_send_timeout):
+                await self.response.write_eof()
         except TimeoutError:
             raise SlowWatcher() from None
 

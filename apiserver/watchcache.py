@@ -61,7 +61,7 @@ class WatchEvent:
     no watchers on a resource its events cost next to nothing.
     """
 
-    __slots__ = ("type", "revision", "_value", "_prev_value", "_prev_revision", "_obj", "_prev", "_json")
+    __slots__ = ("type", "revision", "_value", "_prev_value", "_prev_revision", "_obj", "_prev", "_json", "_lines")
 
     def __init__(self, type: str, revision: int, value: bytes, prev_value: bytes | None,
                  prev_revision: int = 0) -> None:
@@ -73,6 +73,7 @@ class WatchEvent:
         self._obj: Object | None = None
         self._prev: Object | None = None
         self._json: bytes | None = None
+        self._lines: dict[str, bytes] = {}
 
     @property
     def obj(self) -> Object:
@@ -91,6 +92,12 @@ class WatchEvent:
         if self._json is None:
             self._json = orjson.dumps(self.obj)
         return self._json
+
+    def line(self, event_type: str) -> bytes:
+        """The stream line for this event as `event_type`, built once and shared by every watcher."""
+        if event_type not in self._lines:
+            self._lines[event_type] = event_line(event_type, self.object_json())
+        return self._lines[event_type]
 
 
 async def _cancel_quietly(stream: Any) -> None:
@@ -136,7 +143,7 @@ class Watcher:
             event_type = "DELETED" if before else None
         self.last_revision = event.revision
         if event_type is not None:
-            self._put(event_line(event_type, event.object_json()))
+            self._put(event.line(event_type))
 
     def send_initial(self, obj: Object) -> None:
         """A synthetic ADDED for an object that existed when the watch began."""
