@@ -188,8 +188,12 @@ async def read_raw(request: web.Request, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-async def read_body(request: web.Request, *, required: bool = True, patch: bool = False) -> Any:
-    """Read and decode a body (an object, or a patch when `patch`); an absent optional body is None."""
+async def read_body(request: web.Request, *, required: bool = True, patch: bool = False,
+                    then: Callable[[Any], Any] | None = None) -> Any:
+    """Read and decode a body (an object, or a patch when `patch`); an absent optional body is None.
+
+    `then` (typed decoding) runs right after decoding, on the same worker thread for a big body.
+    """
     table = PATCH_TYPES if patch else BODY_TYPES
     if required:
         decoder = _decoder_for(request, table)        # 415 before reading anything
@@ -201,6 +205,10 @@ async def read_body(request: web.Request, *, required: bool = True, patch: bool 
         return None
     if not required:
         decoder = _decoder_for(request, table)
+
+    def decode() -> Any:
+        value = decoder(raw, limits)
+        return then(value) if then is not None else value
     if len(raw) > OFFLOAD_BYTES:
-        return await asyncio.to_thread(decoder, raw, limits)
-    return decoder(raw, limits)
+        return await asyncio.to_thread(decode)     # the context (fieldValidation, warnings) goes along
+    return decode()

@@ -13,6 +13,7 @@ update/patch pipeline in updates.py, deletion in deletion.py, watch in watch.py.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -107,7 +108,7 @@ class ResourceApi:
                               "metadata": metadata, "items": items})
 
     async def create(self, request: web.Request, info: RequestInfo) -> web.Response:
-        obj = decode_object(info.rt, await read_body(request))
+        obj = await read_body(request, then=functools.partial(decode_object, info.rt))
         created = await self.create_object(info.rt, info.namespace, obj, dry_run=is_dry_run(request),
                                            record=recorder(info.rt, field_manager(request)))
         return json_response(created, 201)
@@ -136,7 +137,7 @@ class ResourceApi:
         return created
 
     async def update(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = decode_object(info.rt, await read_body(request))
+        body = await read_body(request, then=functools.partial(decode_object, info.rt))
         body_name = body["metadata"].get("name")
         if body_name and body_name != info.name:
             raise errors.bad_request(f"the name of the object ({body_name}) does not match the name on "

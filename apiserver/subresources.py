@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import aiohttp
@@ -101,7 +102,7 @@ class Subresources:
         return json_response(await self.store.get(info.rt, info.namespace, info.name))
 
     async def update_status(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = decode_object(info.rt, await read_body(request))
+        body = await read_body(request, then=functools.partial(decode_object, info.rt))
         return json_response(await self.updater.replace(info, body, dry_run=is_dry_run(request),
                                                         subresource="status",
                                                         record=recorder(info.rt, field_manager(request), "status")))
@@ -113,7 +114,7 @@ class Subresources:
                                                       record=recorder(info.rt, field_manager(request), "status")))
 
     async def finalize(self, request: web.Request, info: RequestInfo) -> web.Response:
-        body = decode_object(info.rt, await read_body(request))
+        body = await read_body(request, then=functools.partial(decode_object, info.rt))
         return json_response(await self.updater.replace(info, body, subresource="finalize"))
 
     # -- scale ----------------------------------------------------------------

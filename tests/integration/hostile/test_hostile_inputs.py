@@ -284,3 +284,17 @@ async def test_patch_without_content_type_is_415(hostile, hns):
     async with http.session.patch(f"{http.base}/api/v1/namespaces/{hns}/configmaps/x", data=b"{}",
                                   skip_auto_headers=["Content-Type"]) as response:
         assert response.status == 415
+
+
+async def test_big_yaml_bodies_are_decoded_off_the_event_loop(hostile, hns):
+    """Four 2.5 MiB YAML bodies at once (pure-Python YAML takes seconds): /readyz answers throughout."""
+    http, guard = hostile
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: big-yaml}", "data:"]
+    lines += [f"  key{i}: {'v' * 110}" for i in range(20_000)]
+    manifest = ("\n".join(lines) + "\n").encode()
+    assert 2 * MiB < len(manifest) < 3 * MiB
+    async with guard.watching():
+        answers = await asyncio.gather(*(http.call("POST", f"/api/v1/namespaces/{hns}/configmaps", raw=manifest,
+                                                   content_type="application/yaml") for _ in range(4)))
+    for status, body in answers:        # decoded, then refused by ConfigMap validation (1 MiB of data)
+        assert status == 422 and "1048576" in body["message"], body
