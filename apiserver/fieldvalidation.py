@@ -39,6 +39,11 @@ _MODE: contextvars.ContextVar[str] = contextvars.ContextVar("field_validation", 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})")
 _INT_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "integer": (-2**63, 2**63 - 1)}
 _MAX_NAMED = 80           # unknown field paths longer than this are cut in messages
+# The JSON types each scalar kind accepts (exact types: a bool is not an int here, as in Go).
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "time": (str,), "boolean": (bool,), "int32": (int,), "int64": (int,), "integer": (int,),
+    "number": (int, float), "int-or-string": (int, str), "quantity": (int, float, str), "object": ()}
+_CHECKED = frozenset(("int32", "int64", "integer", "int-or-string", "quantity", "time"))   # more than a type
 
 
 # ---------------------------------------------------------------------------
@@ -165,56 +170,56 @@ class _Decoder:
         if isinstance(node, Struct):
             return self.struct(node, value, path, depth)
         if isinstance(node, ListOf):
-            if not isinstance(value, list):
+            if type(value) is not list:
                 raise self.mismatch(node, value, path)
             for index, item in enumerate(value):
-                value[index] = self.element(node.item, item, f"{path}[{index}]", depth)
+                value[index] = self.element(node.item, item, path, index, depth)
             return value
         if isinstance(node, MapOf):
-            if not isinstance(value, dict):
+            if type(value) is not dict:
                 raise self.mismatch(node, value, path)
             for key, item in value.items():
-                value[key] = self.element(node.value, item, f"{path}[{key}]", depth)
+                value[key] = self.element(node.value, item, path, key, depth)
             return value
         return self.scalar(node, value, path, depth)
 
-    def element(self, node: Node, value: Any, path: str, depth: int) -> Any:
+    def element(self, node: Node, value: Any, parent: str, key: str | int, depth: int) -> Any:
         """A list item or map value: null becomes the zero value, as in Go."""
         if value is None:
             return {} if isinstance(node, Struct) else "" if isinstance(node, Scalar) and \
                 node.kind == "string" else None
-        return self.decode(node, value, path, depth + 1)
+        if isinstance(node, Scalar) and node.kind != "object" and type(value) in _SCALAR_TYPES[node.kind] \
+                and node.kind not in _CHECKED:
+            return value              # the common case, without building a path
+        return self.decode(node, value, f"{parent}[{key}]", depth + 1)
 
     def struct(self, node: Struct, value: Any, path: str, depth: int) -> Any:
-        if not isinstance(value, dict):
+        if type(value) is not dict:
             raise self.mismatch(node, value, path)
-        if not node.fields:          # a named scalar without a check of its own
+        fields = node.fields
+        if not fields:               # a named scalar without a check of its own
             return value
-        for key in list(value):
-            child_path = f"{path}.{key}" if path else key
-            child = node.fields.get(key)
+        for key, item in list(value.items()):
+            child = fields.get(key)
             if child is None:
-                self.unknown.append(child_path)
+                self.unknown.append(f"{path}.{key}" if path else key)
                 del value[key]
-            elif value[key] is None:
+            elif item is None:
                 del value[key]       # null leaves the field unset (omitempty)
+            elif isinstance(child, Scalar) and child.kind not in _CHECKED and child.kind != "object" \
+                    and type(item) in _SCALAR_TYPES[child.kind]:
+                continue             # the common case, without building a path
             else:
-                value[key] = self.decode(child, value[key], child_path, depth + 1)
+                value[key] = self.decode(child, item, f"{path}.{key}" if path else key, depth + 1)
         return value
 
     def scalar(self, node: Scalar, value: Any, path: str, depth: int) -> Any:
         kind = node.kind
         if kind == "object":
             return self.free_form(value, path, depth)
-        ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
-              "time": isinstance(value, str),
-              "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-              "int-or-string": isinstance(value, (int, str)) and not isinstance(value, bool),
-              "quantity": isinstance(value, (int, float, str)) and not isinstance(value, bool),
-              }.get(kind, isinstance(value, int) and not isinstance(value, bool))
-        if not ok:
+        if type(value) not in _SCALAR_TYPES[kind]:
             raise self.mismatch(node, value, path)
-        if kind in _INT_RANGES or (kind == "int-or-string" and isinstance(value, int)):
+        if kind in _INT_RANGES or (kind == "int-or-string" and type(value) is int):
             low, high = _INT_RANGES.get(kind, _INT_RANGES["int32"])
             if not low <= value <= high:
                 raise self.fail(f"json: cannot unmarshal number {str(value)[:30]} into Go struct field "

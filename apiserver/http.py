@@ -1,6 +1,7 @@
 """HTTP plumbing shared by the handlers: query parameters and JSON replies (bodies: decoding.py)."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -8,8 +9,6 @@ import orjson
 from aiohttp import web
 
 from minikube_py.api import errors
-
-from .decoding import valid_text
 
 JSON = "application/json"
 
@@ -24,19 +23,9 @@ def error_response(error: errors.ApiError) -> web.Response:
     status = error.status()
     try:
         body = orjson.dumps(status)
-    except TypeError:       # a lone surrogate somewhere in the message or the details
-        body = orjson.dumps(_valid_text(status))
+    except TypeError:       # a lone surrogate somewhere: the stdlib escapes it as \\udXXX, still valid JSON
+        body = json.dumps(status).encode()
     return web.Response(body=body, status=error.code, content_type=JSON)
-
-
-def _valid_text(value: Any) -> Any:
-    if isinstance(value, str):
-        return valid_text(value)
-    if isinstance(value, dict):
-        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_valid_text(v) for v in value]
-    return value
 
 
 def success_status(rt_plural: str, group: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -100,3 +100,12 @@ def test_json_patch_bounds():
     with pytest.raises(errors.ApiError) as e:
         apply_json_patch(doc, bomb, limits)
     assert e.value.code == 422 and "accumulated size increase of copy" in e.value.message
+
+
+def test_the_error_path_survives_lone_surrogates():
+    import json
+
+    from apiserver.http import error_response
+    response = error_response(errors.bad_request('configmaps "\udc80" is invalid'))
+    assert response.status == 400
+    assert json.loads(response.body)["message"] == 'configmaps "\udc80" is invalid'
