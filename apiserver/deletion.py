@@ -30,6 +30,7 @@ from .routing import RequestInfo
 from .storage import Object, Store
 from .strategies import Strategy
 
+MAX_GRACE_SECONDS = 2**31 - 1    # a deletionTimestamp must stay a representable time
 POLICY_FINALIZERS = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}
 
 
@@ -40,9 +41,10 @@ class DeleteOptions:
         if body is not None and not isinstance(body, dict):
             raise errors.bad_request("DeleteOptions must be a JSON object")
         body = body or {}
-        grace = body.get("gracePeriodSeconds", query_int(request, "gracePeriodSeconds", minimum=-1))
-        if grace is not None and not isinstance(grace, int):
-            raise errors.bad_request("gracePeriodSeconds must be an integer")
+        grace = body.get("gracePeriodSeconds", query_int(request, "gracePeriodSeconds", minimum=-1,
+                                                         maximum=MAX_GRACE_SECONDS))
+        if grace is not None and (type(grace) is not int or not -1 <= grace <= MAX_GRACE_SECONDS):
+            raise errors.bad_request(f"gracePeriodSeconds must be an integer from -1 to {MAX_GRACE_SECONDS}")
         self.grace_seconds: int | None = grace
         policy = body.get("propagationPolicy", request.query.get("propagationPolicy"))
         if body.get("orphanDependents") is True or request.query.get("orphanDependents") == "true":

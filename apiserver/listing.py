@@ -57,7 +57,7 @@ class ListQuery:
         continue_token = request.query.get("continue") or None
         if continue_token and resource_version not in (None, "", "0"):
             raise errors.bad_request("specifying resource version is not allowed when using continue")
-        return cls(labels, fields, query_int(request, "limit", 0) or 0, continue_token,
+        return cls(labels, fields, query_int(request, "limit", 0, maximum=2**63 - 2) or 0, continue_token,
                    resource_version, query_bool(request, "allowWatchBookmarks"),
                    query_int(request, "timeoutSeconds"))
 

@@ -153,6 +153,7 @@ async def test_client_gone_mid_body_logs_no_internal_error(hostile, hns):
 @pytest.mark.parametrize("query, reason", [
     ("limit=5098485825224190810128384", "BadRequest"),
     ("limit=-1", "BadRequest"),
+    ("limit=9223372036854775807", "BadRequest"),
     ("resourceVersion=abc", "BadRequest"),
     ("continue=" + continue_token({"rv": 289, "start": 5}), "BadRequest"),
     ("continue=" + continue_token({"rv": 289, "start": None}), "BadRequest"),
@@ -298,3 +299,15 @@ async def test_big_yaml_bodies_are_decoded_off_the_event_loop(hostile, hns):
                                                    content_type="application/yaml") for _ in range(4)))
     for status, body in answers:        # decoded, then refused by ConfigMap validation (1 MiB of data)
         assert status == 422 and "1048576" in body["message"], body
+
+
+@pytest.mark.parametrize("how", ["query", "body"])
+async def test_huge_grace_periods_are_400(hostile, hns, how):
+    http, _ = hostile
+    await http.ok("POST", f"/api/v1/namespaces/{hns}/configmaps", configmap("grace"))
+    huge = 2**62
+    if how == "query":
+        status, body = await http.delete(f"/api/v1/namespaces/{hns}/configmaps/grace?gracePeriodSeconds={huge}")
+    else:
+        status, body = await http.delete(f"/api/v1/namespaces/{hns}/configmaps/grace", {"gracePeriodSeconds": huge})
+    assert status == 400, body
