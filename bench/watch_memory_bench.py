@@ -89,7 +89,7 @@ async def main(args: argparse.Namespace) -> None:
     server = ApiServer(etcd, extra=[] if args.before else ["--watch-send-timeout", "5"])
     try:
         server.start()
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:   # > 100 watches
             async with session.post(f"{server.url}/api/v1/namespaces", json={"metadata": {"name": "bench"}}) as r:
                 assert r.status == 201
             async with session.post(f"{server.url}/api/v1/namespaces/bench/configmaps",
