@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minikube_py.api.resources import RESOURCES, ResourceType
+from minikube_py.api.resources import RESOURCES, ResourceType, by_kind
 
 from .decoding import BODY_TYPES, PATCH_TYPES
 
@@ -154,6 +154,11 @@ class PathBuilder:
             self.add(path, parameters, {"post": self.operation(
                 rt, "post", _operation_id("create", rt, ns, "Binding"), binding,
                 [_body(_ref(binding)), *_query(WRITE_QUERY)], body_types, created=True)})
+        elif subresource == "eviction":
+            eviction = self.definition(by_kind("policy/v1", "PodDisruptionBudget"), "Eviction")
+            self.add(path, parameters, {"post": self.operation(
+                rt, "post", _operation_id("create", rt, ns, "Eviction"), eviction,
+                [_body(_ref(eviction)), *_query(WRITE_QUERY)], body_types, created=True)})
         elif subresource == "finalize":
             self.add(path, parameters, {"put": self.operation(
                 rt, "put", _operation_id("replace", rt, ns, suffix), kind, [_body(_ref(kind))], body_types)})
