@@ -56,7 +56,8 @@ def _names(text: str) -> tuple[str, ...]:
 @click.option("--default-unreachable-toleration-seconds", default=300, show_default=True,
               type=click.IntRange(min=0), help="tolerationSeconds of the unreachable toleration added to every pod.")
 @click.option("--max-request-body-bytes", default=DEFAULT_LIMITS.max_request_body_bytes, show_default=True,
-              type=click.IntRange(min=1024), help="Largest request body read (kube-apiserver: a fixed 3 MiB); more is 413.")
+              type=click.IntRange(min=1024),
+              help="Largest request body read (kube-apiserver: a fixed 3 MiB); more is 413.")
 @click.option("--max-object-bytes", default=DEFAULT_LIMITS.max_object_bytes, show_default=True,
               type=click.IntRange(min=1024), help="Largest object stored; match etcd's --max-request-bytes (1.5 MiB).")
 @click.option("--request-body-timeout", default=DEFAULT_LIMITS.request_body_timeout, show_default=True,

@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import yaml

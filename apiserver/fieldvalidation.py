@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -53,17 +54,17 @@ _CHECKED = frozenset(("int32", "int64", "integer", "int-or-string", "quantity", 
 @dataclass
 class Struct:
     go_name: str                                   # "v1.PodSpec", as Go's errors name the type
-    fields: dict[str, "Node"] = field(default_factory=dict)
+    fields: dict[str, Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ListOf:
-    item: "Node"
+    item: Node
 
 
 @dataclass(frozen=True)
 class MapOf:
-    value: "Node"
+    value: Node
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def _json_kind(value: Any) -> str:
         return "bool"
     if isinstance(value, (int, float)):
         return f"number {value}"[:40]
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _go_type(node: Node) -> str:

@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
-import sys
 import time
 from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import ApiServer, Etcd  # noqa: E402  (the same real processes the tests use)
+from minikube_py.testing import ApiServer, Etcd  # the same real processes the tests use
 
 MiB = 1024 * 1024
 
@@ -43,10 +41,10 @@ async def settle(pid: int, seconds: float = 2.0) -> int:
 
 
 async def idle_watchers(server: ApiServer, session: aiohttp.ClientSession, count: int) -> float:
-    before = await settle(server.process.pid)
+    before = await settle(server.pid)
     url = f"{server.url}/api/v1/namespaces/bench/configmaps?watch=1&resourceVersion=0"
     responses = [await session.get(url, timeout=aiohttp.ClientTimeout(total=None)) for _ in range(count)]
-    after = await settle(server.process.pid)
+    after = await settle(server.pid)
     for response in responses:
         response.close()
     return (after - before) / count
@@ -55,7 +53,7 @@ async def idle_watchers(server: ApiServer, session: aiohttp.ClientSession, count
 async def slow_watchers(server: ApiServer, session: aiohttp.ClientSession, count: int,
                         updates: int, before_fix: bool) -> tuple[float, float, float]:
     host, port = "127.0.0.1", server.port
-    before = await settle(server.process.pid)
+    before = await settle(server.pid)
     sockets = []
     for _ in range(count):
         sock = socket.socket()
@@ -69,17 +67,17 @@ async def slow_watchers(server: ApiServer, session: aiohttp.ClientSession, count
         async with session.put(f"{server.url}/api/v1/namespaces/bench/configmaps/big",
                                json={"metadata": {"name": "big"}, "data": {"k": payload, "n": str(i)}}) as r:
             assert r.status == 200, await r.text()
-        peak = max(peak, rss(server.process.pid))
+        peak = max(peak, rss(server.pid))
     log = server.log_path
     deadline = time.monotonic() + (15 if before_fix else 120)
     while (before_fix or log.read_text(errors="replace").count("closing a configmaps watcher") < count) \
             and time.monotonic() < deadline:
-        peak = max(peak, rss(server.process.pid))
+        peak = max(peak, rss(server.pid))
         await asyncio.sleep(0.05)
     closed_after = time.monotonic() - started
     for sock in sockets:
         sock.close()
-    after = await settle(server.process.pid)
+    after = await settle(server.pid)
     return (peak - before) / count, (after - before) / count, closed_after
 
 
@@ -95,12 +93,13 @@ async def main(args: argparse.Namespace) -> None:
             async with session.post(f"{server.url}/api/v1/namespaces/bench/configmaps",
                                     json={"metadata": {"name": "big"}, "data": {"k": "x" * 100_000}}) as r:
                 assert r.status == 201
-            print(f"server RSS at start: {rss(server.process.pid) / MiB:.0f} MiB")
+            print(f"server RSS at start: {rss(server.pid) / MiB:.0f} MiB")
             idle = await idle_watchers(server, session, args.watchers)
             print(f"idle watchers: {args.watchers}, {idle / 1024:.0f} KiB each")
             peak, left, took = await slow_watchers(server, session, args.watchers, args.updates, args.before)
-            print(f"slow watchers: {args.watchers} x {args.updates} updates of 100 KB: peak {peak / 1024:.0f} KiB each, "
-                  f"{left / 1024:.0f} KiB each left after they were closed ({took:.1f} s to close all)")
+            print(f"slow watchers: {args.watchers} x {args.updates} updates of 100 KB: "
+                  f"peak {peak / 1024:.0f} KiB each, {left / 1024:.0f} KiB each left after they were closed "
+                  f"({took:.1f} s to close all)")
     finally:
         server.stop()
         etcd.remove()

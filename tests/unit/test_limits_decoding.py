@@ -108,4 +108,5 @@ def test_the_error_path_survives_lone_surrogates():
     from apiserver.http import error_response
     response = error_response(errors.bad_request('configmaps "\udc80" is invalid'))
     assert response.status == 400
+    assert isinstance(response.body, bytes)
     assert json.loads(response.body)["message"] == 'configmaps "\udc80" is invalid'

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
 
-from tests.conftest import ApiServer, Etcd
+from minikube_py.testing import ApiServer, Etcd
 from tests.helpers import Http
 
 GiB = 1024**3
@@ -41,8 +41,7 @@ class Guard:
     def __init__(self, server: ApiServer, session: aiohttp.ClientSession) -> None:
         self.server = server
         self.session = session
-        assert server.process is not None
-        self.pid = server.process.pid
+        self.pid = server.pid
 
     def rss(self) -> int:
         return proc_status(self.pid, "VmRSS")
@@ -53,13 +52,13 @@ class Guard:
             async with self.session.get(self.server.url + "/readyz", timeout=timeout) as response:
                 answers.append(response.status)
             peaks.append(self.rss())
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.2)
 
     @contextlib.asynccontextmanager
     async def watching(self, rss_bound: int = RSS_GROWTH_BOUND) -> AsyncIterator[None]:
         before = self.rss()
-        stop, answers, peaks = asyncio.Event(), [], []
+        stop, answers, peaks = asyncio.Event(), list[int](), list[int]()
         poller = asyncio.create_task(self._poll(stop, answers, peaks))
         try:
             await asyncio.sleep(0)
@@ -67,7 +66,7 @@ class Guard:
         finally:
             stop.set()
             await poller
-        assert self.server.process.poll() is None, "the API server died"
+        assert self.server.process is not None and self.server.process.poll() is None, "the API server died"
         assert answers and all(code == 200 for code in answers), f"/readyz answered {answers}"
         growth = max(peaks + [self.rss()]) - before
         assert growth < rss_bound, f"RSS grew by {growth / 1024**2:.0f} MiB (bound {rss_bound / 1024**2:.0f} MiB)"
@@ -86,7 +85,7 @@ def hostile_server(etcd: Etcd) -> Iterator[ApiServer]:
     server = ApiServer(etcd, extra=FLAGS)
     try:
         server.start()
-        _limit_address_space(server.process.pid)
+        _limit_address_space(server.pid)
         yield server
     finally:
         server.stop()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import aetcd
 import pytest

@@ -122,7 +122,7 @@ async def test_slow_body_is_cut_off_with_408_and_no_traceback(hostile, hns):
                 await writer.drain()
                 try:
                     return await asyncio.wait_for(reader.read(4096), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
             return b""
         finally:

@@ -7,10 +7,9 @@ answering, and keep its RSS within the guard's bound all along.
 """
 from __future__ import annotations
 
-import asyncio
 import socket
 
-from tests.conftest import wait_until
+from minikube_py.testing import eventually
 
 WATCHERS = 200
 UPDATES = 30
@@ -42,8 +41,9 @@ async def test_watchers_that_do_not_read_are_closed_and_cost_bounded_memory(host
             for i in range(UPDATES):
                 await http.ok("PUT", f"/api/v1/namespaces/{hns}/configmaps/big",
                               {"metadata": {"name": "big"}, "data": {"k": big, "n": str(i)}})
-            await asyncio.to_thread(wait_until, lambda: _closed_by_server(guard) - closed_before >= WATCHERS,
-                                    "every stuck watcher to be closed by the server", 600, 0.1)
+            async def all_closed() -> bool:
+                return _closed_by_server(guard) - closed_before >= WATCHERS
+            await eventually(all_closed, "every stuck watcher to be closed by the server", timeout=60)
         assert "internal error" not in guard.log_text()
     finally:
         for sock in sockets:
