@@ -31,12 +31,12 @@ from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 from . import objectmeta, streaming
 from .apply import field_manager, recorder
 from .decoding import MERGE_PATCH, STRATEGIC_PATCH, media_type, read_body
-from .fieldvalidation import decode_object, decode_typed
 from .deletion import Deleter
 from .eviction import Evictions
+from .fieldvalidation import decode_object, decode_typed
 from .http import is_dry_run, json_response
-from .routing import RequestInfo
 from .listing import Lister
+from .routing import RequestInfo
 from .storage import Object, Store
 from .updates import Updater, apply_patch, requested_revision
 from .watchcache import WatchCache
