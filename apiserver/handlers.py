@@ -27,8 +27,8 @@ from minikube_py.api.validation import validate
 from . import objectmeta, routing, tables
 from .admission import CREATE, AdmissionChain, Attributes
 from .apply import APPLY_PATCH, Apply, Recorder, field_manager, recorder
-from .deletion import Deleter
 from .decoding import media_type, read_body
+from .deletion import Deleter
 from .fieldvalidation import decode_object
 from .http import is_dry_run, json_response
 from .listing import Lister, ListQuery

@@ -31,7 +31,6 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-
 from . import tables
 from .decoding import limits_of
 from .limits import Limits
@@ -156,7 +155,7 @@ async def _pump(request: web.Request, sender: _Sender, watcher: Watcher, deadlin
         wait = min(deadline, next_bookmark, now + 5.0) - now
         try:
             line = await asyncio.wait_for(watcher.queue.get(), timeout=max(wait, 0.01))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         lines, size = [line], len(line or b"")
         while not watcher.queue.empty() and len(lines) < 256 and size < WRITE_BYTES:   # what is ready, in one write
