@@ -139,7 +139,8 @@ class Updater:
     async def apply(self, info: RequestInfo, apply: Apply, *, dry_run: bool = False) -> Object:
         """Server-side apply to an existing object (NotFound: the caller creates it instead)."""
         step = apply.recorder()
-        return await self.update(info, lambda old: decode_resource(info.rt, apply.merged(old, step)), requested_revision(apply.config),
+        return await self.update(info, lambda old: decode_resource(info.rt, apply.merged(old, step)),
+                                 requested_revision(apply.config),
                                  apply.subresource or None, dry_run, step)
 
     async def update(self, info: RequestInfo, compute: Compute, precondition: int | None,
