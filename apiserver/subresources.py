@@ -28,7 +28,7 @@ from minikube_py.api.pod_log_options import PodLogOptions
 from minikube_py.api.resources import by_kind
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
-from . import objectmeta, streaming
+from . import streaming
 from .apply import field_manager, recorder
 from .decoding import MERGE_PATCH, STRATEGIC_PATCH, media_type, read_body
 from .deletion import Deleter
