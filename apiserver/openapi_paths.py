@@ -162,6 +162,10 @@ class PathBuilder:
         elif subresource == "finalize":
             self.add(path, parameters, {"put": self.operation(
                 rt, "put", _operation_id("replace", rt, ns, suffix), kind, [_body(_ref(kind))], body_types)})
+        elif subresource in ("exec", "attach", "portforward"):      # streams upgraded to SPDY/WebSocket
+            self.add(path, parameters, {verb: self.operation(
+                rt, "connect", _operation_id(f"connect{verb.capitalize()}", rt, ns, suffix), _STRING, [])
+                for verb in ("get", "post")})
         elif subresource == "log":
             self.add(path, parameters, {"get": self.operation(
                 rt, "get", _operation_id("read", rt, ns, "Log"), _STRING,
