@@ -267,7 +267,7 @@ async def test_invalid_quantities_are_refused(hostile, hns, quantity):
 @pytest.mark.parametrize("headers, expected", [
     ({}, 201),                                                   # no Content-Type: JSON, as Kubernetes
     ({"Content-Type": "text/garbage"}, 415),
-    ({"Content-Type": "application/vnd.kubernetes.protobuf"}, 415),
+    ({"Content-Type": "application/vnd.kubernetes.protobuf"}, 400),         # decoded: JSON is no envelope
     ({"Content-Type": "application/json; charset=utf-8"}, 201),
 ])
 async def test_content_type_rules(hostile, hns, unique, headers, expected):
