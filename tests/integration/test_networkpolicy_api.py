@@ -7,7 +7,6 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.integration.test_real_clients import k8s  # noqa: F401  (the fixture: the official client on our server)
 
 
 def test_python_client_crud_with_defaults_and_errors(k8s, ns):  # noqa: F811 (the imported fixture)
