@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -208,7 +209,7 @@ class Evictions:
             if dry_run:
                 return
             try:
-                await self.updater.update(budget_info, lambda _: spent, int(pdb["metadata"]["resourceVersion"]),
+                await self.updater.update(budget_info, _replace_with(spent), int(pdb["metadata"]["resourceVersion"]),
                                           subresource="status")
                 return
             except errors.ApiError as e:
@@ -230,3 +231,8 @@ class Evictions:
     def success() -> web.Response:
         return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "code": 201}, 201)
+
+
+def _replace_with(new: Object) -> Callable[[Object], Object]:
+    """An update's compute step that answers `new` whatever the stored object is."""
+    return lambda _stored: new

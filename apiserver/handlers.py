@@ -90,7 +90,7 @@ class ResourceApi:
 
     # -- verbs ------------------------------------------------------------
     async def get(self, request: web.Request, info: RequestInfo) -> web.Response:
-        obj = await self.store.get(info.rt, info.namespace, info.name)
+        obj = await self.store.get(info.rt, info.namespace, info.object_name)
         table = tables.table_request(request.headers.get("Accept", ""))
         if table:
             return json_response(tables.to_table(info.rt, [obj], table_version=table,
@@ -146,7 +146,7 @@ class ResourceApi:
         dry_run = is_dry_run(request)
         record = recorder(info.rt, field_manager(request))
         if info.rt.allow_create_on_update and not await self.store.exists(
-                self.store.key(info.rt, info.namespace, info.name)):
+                self.store.key(info.rt, info.namespace, info.object_name)):
             return json_response(await self.create_object(info.rt, info.namespace, body, dry_run, record), 201)
         updated = await self.updater.replace(info, body, dry_run=dry_run, record=record)
         return json_response(updated)

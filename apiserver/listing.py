@@ -10,15 +10,24 @@ Query parameters are checked before any read: `limit` must fit in an int64,
 """
 from __future__ import annotations
 
+import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
 from minikube_py.api import errors
 from minikube_py.api.resources import ResourceType
-from minikube_py.api.selectors import (FieldSelector, LabelSelector, SelectorError, check_supported,
-                                       object_fields, parse_field_selector, parse_label_selector)
+from minikube_py.api.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    check_supported,
+    object_fields,
+    parse_field_selector,
+    parse_label_selector,
+)
 
 from .http import query_bool, query_int
 from .storage import Object, Store, decode_continue, encode_continue
@@ -44,7 +53,7 @@ class ListQuery:
     timeout_seconds: int | None
 
     @classmethod
-    def parse(cls, request: web.Request, rt: ResourceType) -> "ListQuery":
+    def parse(cls, request: web.Request, rt: ResourceType) -> ListQuery:
         try:
             labels = parse_label_selector(request.query.get("labelSelector", ""))
             fields = parse_field_selector(request.query.get("fieldSelector", ""))
@@ -81,13 +90,13 @@ class Lister:
         self.store = store
 
     async def list(self, rt: ResourceType, namespace: str | None,
-                   query: ListQuery) -> tuple[list[Object], dict[str, Any]]:
+                   query: ListQuery) -> tuple[builtins.list[Object], dict[str, Any]]:
         """(items, list metadata with resourceVersion and, when paged, continue)."""
         matches = query.matcher(rt, namespace)
         revision, start = 0, None
         if query.continue_token:
             revision, start = decode_continue(query.continue_token)
-        items: list[Object] = []
+        items: builtins.list[Object] = []
         while True:
             want = query.limit - len(items) if query.limit else 0
             page, revision, next_key = await self.store.list(rt, namespace, limit=max(want, 0),
@@ -102,7 +111,7 @@ class Lister:
         return items, metadata
 
     async def list_all(self, rt: ResourceType, namespace: str | None,
-                       matches: Callable[[Object], bool]) -> tuple[list[Object], int]:
+                       matches: Callable[[Object], bool]) -> tuple[builtins.list[Object], int]:
         """Every matching object, unpaged, and the revision of the snapshot."""
         items, revision, _ = await self.store.list(rt, namespace)
         return [obj for obj in items if matches(obj)], revision

@@ -30,6 +30,13 @@ class RequestInfo:
     def is_collection(self) -> bool:
         return self.name is None
 
+    @property
+    def object_name(self) -> str:
+        """The name of a request on one object (routing sends collection requests elsewhere)."""
+        if self.name is None:
+            raise ValueError(f"a request on the {self.rt.plural} collection has no object name")
+        return self.name
+
 
 def parse(group: str, version: str, path: str) -> RequestInfo:
     """Parse the part of the path after /api/v1 or /apis/<group>/<version>."""

@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import aetcd
 import orjson
 from aetcd import rpc
 
 from minikube_py.api import errors
-from minikube_py.api.meta import Obj as Object   # the apiserver modules' name for an API object
+from minikube_py.api.meta import Obj as Object  # the apiserver modules' name for an API object
 from minikube_py.api.resources import ResourceType
 
 from .limits import DEFAULT

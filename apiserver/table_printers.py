@@ -188,7 +188,7 @@ def node_row(node: Obj, now: datetime) -> Row:
             info("osImage"), info("kernelVersion"), info("containerRuntimeVersion")]
 
 
-# ------------------------------------------------------------------ Namespaces, ConfigMaps, Secrets, Leases, PriorityClasses
+# ------------------------------------------- Namespaces, ConfigMaps, Secrets, Leases, PriorityClasses
 
 NAMESPACE_COLUMNS = (NAME, Column("Status", "The status of the namespace"), AGE)
 
@@ -275,7 +275,8 @@ def service_ports(service: Obj) -> str:
     shown = []
     for port in items(service, "spec", "ports"):
         node_port = number(port, "nodePort")
-        prefix = f"{field(port, 'port', default=0)}:{node_port}" if node_port > 0 else f"{field(port, 'port', default=0)}"
+        port_number = field(port, 'port', default=0)
+        prefix = f"{port_number}:{node_port}" if node_port > 0 else f"{port_number}"
         shown.append(f"{prefix}/{text(port, 'protocol')}")
     return ",".join(shown) or "<none>"
 

@@ -20,7 +20,8 @@ so 41 operations that copy a subtree into itself cannot double it 40 times.
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import jsonpatch
 import orjson
@@ -150,10 +151,10 @@ class Updater:
         rt, strategy = info.rt, self.strategies[info.rt.plural]
         record = record or recorder(rt, subresource=subresource or "")
         for _ in range(MAX_RETRIES):
-            old = await self.store.get(rt, info.namespace, info.name)
+            old = await self.store.get(rt, info.namespace, info.object_name)
             old_rv = int(old["metadata"]["resourceVersion"])
             if precondition is not None and precondition != old_rv:
-                raise errors.stale_conflict(rt.plural, info.name, rt.group)
+                raise errors.stale_conflict(rt.plural, info.object_name, rt.group)
             new = objectmeta.check_type(rt, compute(objectmeta.deep_copy(old)))
             attributes = Attributes(UPDATE, rt.plural, rt.group, info.namespace, info.name or "", new, old,
                                     subresource or "", dry_run=dry_run)
@@ -171,7 +172,7 @@ class Updater:
                     continue
                 raise
             return updated if dry_run else await self.finish_deletion_if_done(strategy, updated)
-        raise errors.stale_conflict(rt.plural, info.name, rt.group)
+        raise errors.stale_conflict(rt.plural, info.object_name, rt.group)
 
     def prepare(self, strategy: Strategy, new: Object, old: Object, subresource: str | None) -> Object:
         rt = strategy.rt
@@ -207,4 +208,4 @@ class Updater:
                      cached: Object | None = None) -> Object:
         """A server-internal read-modify-write that bypasses the user-facing checks (binding);
         `cached`: the object as the watch cache has it, to start from (see Store.guaranteed_update)."""
-        return await self.store.guaranteed_update(info.rt, info.namespace, info.name, mutate, cached=cached)
+        return await self.store.guaranteed_update(info.rt, info.namespace, info.object_name, mutate, cached=cached)

@@ -126,7 +126,8 @@ def default_pod_spec(spec: Obj) -> None:
 def _default_container(container: Obj, host_network: bool) -> None:
     image = container.get("image")
     if image is None or isinstance(image, str):     # no image: IfNotPresent, as Kubernetes (validation objects)
-        _default_str(container, "imagePullPolicy", "Always" if image and image_tag(image) == "latest" else "IfNotPresent")
+        pull_policy = "Always" if image and image_tag(image) == "latest" else "IfNotPresent"
+        _default_str(container, "imagePullPolicy", pull_policy)
     _default_str(container, "terminationMessagePath", "/dev/termination-log")
     _default_str(container, "terminationMessagePolicy", "File")
     for port in _objects(container, "ports"):

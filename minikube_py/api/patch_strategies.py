@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class PatchMeta:
     """The `patchStrategy` / `patchMergeKey` struct tags of one field."""

@@ -16,7 +16,7 @@ from tests.agent_harness import POLL, container_status, get_pod, pod_body, sh, w
 SCRIPT = "echo early-1; echo early-2; sleep 3; echo late-1; echo late-2; trap 'exit 0' TERM; while :; do sleep 1; done"
 
 
-async def _running_pod(http, ns: str, agent) -> None:
+async def _running_pod(http, ns: str, agent) -> str:
     containers = [sh("app", SCRIPT), sh("side", "echo side-1; trap 'exit 0' TERM; while :; do sleep 1; done")]
     await http.ok("POST", f"/api/v1/namespaces/{ns}/pods", pod_body("p", agent.node, containers))
     await wait_phase(http, ns, "p", "Running", agent)
@@ -33,6 +33,7 @@ async def test_every_log_option(http, ns, agent, any_kubectl, apiserver, tmp_pat
     assert [line.split(" ", 1)[1] for line in lines] == ["early-1", "early-2", "late-1", "late-2"]
     assert all(line_time(line.encode()) for line in lines)          # timestamps: RFC 3339 prefixes
     late = line_time(lines[2].encode())
+    assert late is not None
     log = f"/api/v1/namespaces/{ns}/pods/p/log"
 
     async def text(query: str) -> str:

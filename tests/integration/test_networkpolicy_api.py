@@ -8,7 +8,6 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 
-
 def test_python_client_crud_with_defaults_and_errors(k8s, ns):  # noqa: F811 (the imported fixture)
     net = client.NetworkingV1Api(k8s)
     body = client.V1NetworkPolicy(

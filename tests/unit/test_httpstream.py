@@ -72,7 +72,7 @@ async def test_session_replies_delivers_and_ends_streams():
 
     async def on_stream(stream: spdy.Stream) -> None:
         assert stream.header("streamType") == "stdin"
-        received.append(stream)                  # type: ignore[arg-type]
+        received.append(stream)
     await session.serve(on_stream)
     stream = received[0]
     chunks = [await stream.read(), await stream.read(), await stream.read(), await stream.read()]

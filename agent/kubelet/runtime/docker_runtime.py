@@ -36,6 +36,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.utils
 
 from agent.kubelet.runtime.container_view import ContainerView
 from agent.kubelet.runtime.types import (

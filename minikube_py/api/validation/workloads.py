@@ -11,8 +11,18 @@ from typing import Any, TypeGuard
 
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
-from .field import (Cause, at_least, child, forbidden, immutable, invalid, not_supported, one_of, required,
-                    required_one_of)
+from .field import (
+    Cause,
+    at_least,
+    child,
+    forbidden,
+    immutable,
+    invalid,
+    not_supported,
+    one_of,
+    required,
+    required_one_of,
+)
 from .names import percent_problems
 from .pods import RESTART_POLICIES, validate_pod_template
 from .selectors import validate_label_selector
@@ -42,7 +52,8 @@ def validate_deployment(deployment: dict[str, Any]) -> list[Cause]:
 def validate_replica_set(replica_set: dict[str, Any]) -> list[Cause]:
     errs: list[Cause] = []
     spec = get_object(replica_set, "spec", "", errs)
-    return errs + _validate_owner_of_pods(spec, "replicaset", APPS_RESTART_POLICIES) + _validate_nonnegative_counts(spec)
+    return (errs + _validate_owner_of_pods(spec, "replicaset", APPS_RESTART_POLICIES)
+            + _validate_nonnegative_counts(spec))
 
 
 def validate_replication_controller(rc: dict[str, Any]) -> list[Cause]:
