@@ -65,10 +65,9 @@ def keep_forked_children_out_of_our_signals() -> None:
 
 
 async def run_agent(base, hollow_nodes: int, client_config: ClientConfig, network: str = "none") -> None:
-    from minikube_py.client import ApiClient
-
     from agent.kubelet.kubelet import Kubelet
     from agent.kubelet.log_server import LogServer
+    from minikube_py.client import ApiClient
     logger = logging.getLogger("agent")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

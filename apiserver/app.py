@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aetcd
 from aiohttp import web
@@ -105,7 +106,7 @@ async def _lifecycle(app: web.Application) -> Any:
 
 def run(options: ApiServerOptions) -> None:
     try:
-        import uvloop   # a faster event loop; the server works without it
+        import uvloop  # a faster event loop; the server works without it
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:
         pass

@@ -8,8 +8,8 @@ set, apiserver/cli.py) and what the REST layer is built with once etcd is reache
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 from urllib.parse import urlparse
 
 from .admission import AdmissionOptions

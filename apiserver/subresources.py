@@ -25,7 +25,7 @@ from aiohttp import web
 
 from minikube_py.api import errors, times
 from minikube_py.api.pod_log_options import PodLogOptions
-from minikube_py.api.resources import by_kind
+from minikube_py.api.resources import known
 from minikube_py.api.selectors import SelectorError, label_selector_from_dict
 
 from . import streaming
@@ -41,7 +41,7 @@ from .storage import Object, Store
 from .updates import Updater, apply_patch, requested_revision
 from .watchcache import WatchCache
 
-NODES = by_kind("v1", "Node")
+NODES = known("nodes")
 
 
 def to_scale(obj: Object) -> Object:
@@ -99,7 +99,7 @@ class Subresources:
 
     # -- status -------------------------------------------------------------
     async def get(self, request: web.Request, info: RequestInfo) -> web.Response:
-        return json_response(await self.store.get(info.rt, info.namespace, info.name))
+        return json_response(await self.store.get(info.rt, info.namespace, info.object_name))
 
     async def update_status(self, request: web.Request, info: RequestInfo) -> web.Response:
         body = await read_body(request, then=functools.partial(decode_object, info.rt))
@@ -119,7 +119,7 @@ class Subresources:
 
     # -- scale ----------------------------------------------------------------
     async def get_scale(self, request: web.Request, info: RequestInfo) -> web.Response:
-        return json_response(to_scale(await self.store.get(info.rt, info.namespace, info.name)))
+        return json_response(to_scale(await self.store.get(info.rt, info.namespace, info.object_name)))
 
     async def update_scale(self, request: web.Request, info: RequestInfo) -> web.Response:
         scale = _decode_scale(await read_body(request))
@@ -127,7 +127,7 @@ class Subresources:
 
     async def patch_scale(self, request: web.Request, info: RequestInfo) -> web.Response:
         patch = await read_body(request, patch=True)
-        current = to_scale(await self.store.get(info.rt, info.namespace, info.name))
+        current = to_scale(await self.store.get(info.rt, info.namespace, info.object_name))
         content_type = media_type(request)     # Scale has no merge keys: a strategic patch merges plainly
         patched = _decode_scale(apply_patch(MERGE_PATCH if content_type == STRATEGIC_PATCH else content_type,
                                             current, patch))
@@ -183,11 +183,11 @@ class Subresources:
     # -- log -----------------------------------------------------------------------
     async def log(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         """Stream the container log from the node agent's /containerLogs endpoint, as kubelet serves it."""
-        pod = await self.store.get(info.rt, info.namespace, info.name)
+        pod = await self.store.get(info.rt, info.namespace, info.object_name)
         spec = pod.get("spec") or {}
         containers = [c.get("name") for c in spec.get("containers") or [] if isinstance(c, dict)]
         init_containers = [c.get("name") for c in spec.get("initContainers") or [] if isinstance(c, dict)]
-        options = PodLogOptions.from_query(request.query, info.name)
+        options = PodLogOptions.from_query(request.query, info.object_name)
         container = options.container or (containers[0] if len(containers) == 1 else None)
         if container is None:
             raise errors.bad_request(f"a container name must be specified for pod {info.name}, "

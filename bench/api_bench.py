@@ -197,6 +197,7 @@ async def bench_create_encodings(server: ApiServer, session: aiohttp.ClientSessi
             result = results[name]
             result["seconds"] += seconds
             result["latencies"] += latencies
+            assert LAST_METER is not None            # measure() set it before any phase
             result["server_cpu"] += cpu_seconds(METER_PIDS["apiserver"]) - LAST_METER.start["apiserver"]
     rates = {}
     for name, result in results.items():

@@ -10,7 +10,7 @@ counts lines before the since filter as kubelet's does.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 
 from minikube_py.api.times import parse_time
@@ -43,7 +43,7 @@ class LogFilter:
         self.remaining -= len(data)
         return data
 
-    async def apply(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async def apply(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
         """The shaped stream; it ends early once limit_bytes have been given."""
         pending = b""
         try:

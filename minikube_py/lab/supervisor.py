@@ -54,6 +54,7 @@ def wait_started(config: LabConfig, component: Component, timeout: float) -> boo
     their health checks; an agent's Node has its podCIDR — agents start one by one,
     so node i registers i-th and gets 10.244.i.0/24."""
     if component.name.startswith("agent-"):
+        assert component.node is not None        # every agent component belongs to a node
         node = config.node_name(component.node)
         return bootstrap.wait_for(lambda: bootstrap.pod_cidr(config, node) is not None, timeout, pause=0.2)
     return wait_healthy(component, timeout)

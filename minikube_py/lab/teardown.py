@@ -15,9 +15,10 @@ each step runs even when an earlier one failed.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
-from typing import Callable
+from collections.abc import Callable
 
 from minikube_py.lab import netsetup, processes, state
 from minikube_py.lab.config import LabConfig
@@ -55,8 +56,10 @@ def remove_containers(config: LabConfig) -> int:
 
 def remove_network(config: LabConfig) -> None:
     """Each piece on its own, so one failure does not leave the others behind."""
-    pieces = [lambda i=i: netsetup.remove_node(config, i) for i in node_indexes(config)]
-    pieces += [lambda: netsetup.remove_bridge(config), lambda: netsetup.remove_forward_rule(config)]
+    pieces: list[Callable[[], None]] = [functools.partial(netsetup.remove_node, config, i)
+                                        for i in node_indexes(config)]
+    pieces += [functools.partial(netsetup.remove_bridge, config),
+               functools.partial(netsetup.remove_forward_rule, config)]
     errors = []
     for piece in pieces:
         try:
