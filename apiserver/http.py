@@ -19,13 +19,14 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 
 def error_response(error: errors.ApiError) -> web.Response:
-    """The Status of an error; never fails itself, even on text that is not valid UTF-8."""
+    """The Status of an error, newline-terminated like every JSON answer; never fails itself,
+    even on text that is not valid UTF-8."""
     status = error.status()
     try:
         body = orjson.dumps(status)
     except TypeError:       # a lone surrogate somewhere: the stdlib escapes it as \\udXXX, still valid JSON
         body = json.dumps(status).encode()
-    return web.Response(body=body, status=error.code, content_type=JSON)
+    return web.Response(body=body + b"\n", status=error.code, content_type=JSON)
 
 
 def success_status(rt_plural: str, group: str, obj: dict[str, Any]) -> dict[str, Any]:
